@@ -1,0 +1,3 @@
+from cistreams.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""Find and load build data: group.yml (with vars) and streams.yml, as doozer did.
+
+`--data-path` is a local directory (used as it is) or a git remote, cloned shallowly at the
+branch named like the group into the working directory. Loading keeps line numbers so every
+later error can point into the file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import urllib.parse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cistreams import substitution, yamlio
+from cistreams.errors import CistreamsError, Location, Problems
+from cistreams.model import Entry, Group, Repo, is_frozen, parse_entry, parse_repo, version_text
+
+_REMOTE_SCHEMES = {"ssh", "ssh+git", "git", "http", "https"}
+_EXTENSIONS = (".yaml", ".yml", ".json")
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+def run_command(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a program from an argument list (never a shell), capturing its output."""
+    env = {"GIT_TERMINAL_PROMPT": "0"}
+    import os
+
+    return subprocess.run(list(argv), capture_output=True, text=True, check=False,
+                          env={**os.environ, **env})
+
+
+def is_remote(data_path: str) -> bool:
+    """True when `data_path` names a git remote rather than a local directory."""
+    parsed = urllib.parse.urlparse(data_path)
+    if parsed.scheme in _REMOTE_SCHEMES:
+        return True
+    if parsed.scheme in ("", "file"):
+        return False
+    if len(parsed.scheme) == 1:  # a Windows drive letter is a local path
+        return False
+    # scp-like "git@github.com:org/repo.git" parses as scheme "git@github.com"
+    if "@" in parsed.scheme or ("." in parsed.scheme and ":" in data_path):
+        return True
+    raise CistreamsError(f"--data-path '{data_path}': unsupported URL scheme '{parsed.scheme}' "
+                         "(use a directory, or an ssh/https git URL)")
+
+
+def locate(data_path: str, group: str, working_dir: Path, run: Runner = run_command) -> Path:
+    """The directory holding the group's build data, cloning or refreshing it if remote."""
+    if not is_remote(data_path):
+        local = Path(urllib.parse.urlparse(data_path).path if data_path.startswith("file:")
+                     else data_path).expanduser().resolve()
+        if not local.is_dir():
+            raise CistreamsError(f"--data-path '{data_path}': no such directory")
+        return local
+    name = Path(urllib.parse.urlparse(data_path).path.rstrip("/") or data_path).name
+    dest = working_dir / (name.removesuffix(".git") or "build-data")
+    return clone_or_update(data_path, group, dest, run)
+
+
+def _git(run: Runner, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(["git", *args])
+
+
+def clone_or_update(url: str, branch: str, dest: Path, run: Runner = run_command) -> Path:
+    """A shallow clone of `url` at `branch` in `dest`, reusing a clean clone already there."""
+    if dest.exists() and _reusable(url, branch, dest, run):
+        fetched = _git(run, "-C", str(dest), "fetch", "--depth", "1", "origin", branch)
+        if fetched.returncode == 0:
+            _git(run, "-C", str(dest), "reset", "--hard", "--quiet", "FETCH_HEAD")
+            return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    result = _git(run, "clone", "--quiet", "--depth", "1", "--branch", branch, "--", url, str(dest))
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "git failed"
+        raise CistreamsError(f"cannot clone branch '{branch}' of {url}: {detail}")
+    return dest
+
+
+def _reusable(url: str, branch: str, dest: Path, run: Runner) -> bool:
+    """A clone is reused when it has our origin and branch; local edits are never discarded."""
+    origin = _git(run, "-C", str(dest), "remote", "get-url", "origin")
+    if origin.returncode != 0 or origin.stdout.strip() != url:
+        return False
+    current = _git(run, "-C", str(dest), "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    status = _git(run, "-C", str(dest), "status", "--porcelain").stdout.strip()
+    if status:
+        raise CistreamsError(f"{dest} has local changes; commit or remove them, or point "
+                             "--working-dir elsewhere (cistreams never discards edits)")
+    return current == branch
+
+
+def find_file(data_dir: Path, key: str) -> Path | None:
+    """`<key>.yaml`, `.yml` or `.json` in the data directory, first match wins (as doozer)."""
+    for ext in _EXTENSIONS:
+        candidate = data_dir / f"{key}{ext}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read the build data."""
+
+    group: str
+    doozer_2020: bool = False
+    assembly: str = "stream"
+    var_overrides: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildData:
+    """Validated group config and streams, in file order."""
+
+    data_dir: Path
+    group: Group
+    entries: tuple[Entry, ...]
+
+
+def load(data_dir: Path, options: LoadOptions, problems: Problems) -> BuildData:
+    """Load, substitute and validate group.yml and streams.yml; errors go to `problems`."""
+    group, variables = load_group(data_dir, options, problems)
+    entries = load_streams(data_dir, variables, options, problems)
+    return BuildData(data_dir, group, entries)
+
+
+def load_group(data_dir: Path, options: LoadOptions,
+               problems: Problems) -> tuple[Group, dict[str, Any]]:
+    """The group config with vars substituted; stops early on errors that block the rest."""
+    path = find_file(data_dir, "group")
+    if path is None:
+        raise CistreamsError(f"no group.yml in {data_dir} (is --data-path the build-data "
+                             "checkout for this group?)")
+    where = Location(path.name)
+    raw = yamlio.load_file(path, path.name)
+    if not isinstance(raw, dict):
+        raise CistreamsError("group config must be a mapping", where)
+    variables = _variables(raw, options, where)
+    if options.doozer_2020 and "vars" not in raw:
+        config = raw  # doozer 2020 substituted (and re-sorted) only when vars existed
+    elif options.doozer_2020:
+        fmt = substitution.doozer_formatter(variables)
+        config = substitution.substitute_tree(raw, fmt, where, sort_keys=True)
+    else:
+        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
+        config = substitution.substitute_tree(raw, fmt, where)
+    _check_name_and_freeze(config, options.group, where)
+    variables = dict(config.get("vars") or {}) | dict(options.var_overrides)
+    repos = _repos(config, where, problems, sort=not options.doozer_2020 or "vars" in raw)
+    major = version_text(variables.get("MAJOR"), doozer_2020=options.doozer_2020)
+    minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
+    if major is None or minor is None:
+        problems.error("vars.MAJOR and vars.MINOR must be set (numbers such as 4 and 17)",
+                       where.child("vars", yamlio.line_of(raw, "vars")))
+    group = Group(config["name"], major or "", minor or "", repos, where)
+    return group, _stream_variables(raw, variables, options)
+
+
+def _variables(raw: dict[str, Any], options: LoadOptions, where: Location) -> dict[str, Any]:
+    declared = raw.get("vars", {})
+    if not isinstance(declared, dict):
+        raise CistreamsError("must be a mapping such as {MAJOR: 4, MINOR: 17}",
+                             where.child("vars", yamlio.line_of(raw, "vars")))
+    for key, value in declared.items():
+        if not isinstance(value, str | int | float) or "\n" in str(value):
+            raise CistreamsError("a var must be a one-line string or number",
+                                 where.child(f"vars.{key}", yamlio.line_of(declared, key)))
+    variables = dict(declared)
+    if not options.doozer_2020:
+        # doozer injects these since mid-2021; group.yml plashet URLs use {runtime_assembly}.
+        # Like doozer, the assembly only counts when the group enables assemblies.
+        assemblies = raw.get("assemblies")
+        enabled = isinstance(assemblies, dict) and assemblies.get("enabled") is True
+        variables.setdefault("runtime_assembly", options.assembly if enabled else "")
+        variables.setdefault("release_name", "")
+    return variables | dict(options.var_overrides)
+
+
+def _stream_variables(raw: dict[str, Any], variables: dict[str, Any],
+                      options: LoadOptions) -> dict[str, Any]:
+    if options.doozer_2020 and not raw.get("vars"):
+        return {}
+    return variables
+
+
+def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) -> None:
+    name = config.get("name")
+    name_where = where.child("name", yamlio.line_of(config, "name"))
+    if not isinstance(name, str):
+        raise CistreamsError("group.yml needs a name (such as openshift-{MAJOR}.{MINOR})", name_where)
+    if name != group:
+        raise CistreamsError(f"'{name}' does not match --group '{group}'. Was this group copied "
+                             "without updating group.yml, or is the wrong branch checked out?",
+                             name_where)
+    freeze = config.get("freeze_automation")
+    if is_frozen(freeze):
+        raise CistreamsError(
+            f"automation for {group} is frozen (freeze_automation: {freeze}); nothing was "
+            "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
+            where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
+
+
+def _repos(config: dict[str, Any], where: Location, problems: Problems,
+           sort: bool) -> tuple[Repo, ...]:
+    raw = config.get("repos")
+    if raw is None:
+        return ()
+    repos_where = where.child("repos", yamlio.line_of(config, "repos"))
+    if not isinstance(raw, dict):
+        problems.error("must be a mapping of repo name to repo", repos_where)
+        return ()
+    names = sorted(raw, key=str) if sort else list(raw)
+    parsed = (parse_repo(str(name), raw[name], repos_where.child(name, yamlio.line_of(raw, name)),
+                         problems) for name in names)
+    return tuple(repo for repo in parsed if repo is not None)
+
+
+def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions,
+                 problems: Problems) -> tuple[Entry, ...]:
+    """Every streams.yml entry in file order (none when the group has no streams file)."""
+    path = find_file(data_dir, "streams")
+    if path is None:
+        return ()
+    where = Location(path.name)
+    text = yamlio.read_text(path, path.name)
+    if options.doozer_2020:
+        raw = yamlio.load(_doozer_format(text, variables, where, problems), path.name)
+    else:
+        loaded = yamlio.load(text, path.name)
+        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
+        raw = substitution.substitute_tree(loaded, fmt, where)
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise CistreamsError("streams.yml must be a mapping of stream name to stream", where)
+    parsed = (parse_entry(name, value, where.child(name, yamlio.line_of(raw, name)), problems)
+              for name, value in raw.items())
+    return tuple(entry for entry in parsed if entry is not None)
+
+
+def _doozer_format(text: str, variables: dict[str, Any], where: Location,
+                   problems: Problems) -> str:
+    """doozer formatted the raw text; an unknown key (even in a comment) left it unformatted."""
+    if not variables:
+        return text
+    try:
+        return text.format(**variables)
+    except KeyError as exc:
+        problems.warn(f"contains template key {{{exc.args[0]}}} but no value was provided; "
+                      "no placeholder in the file was substituted (doozer 2020 behaviour)", where)
+        return text
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise CistreamsError(f"cannot substitute vars: {exc} (write literal braces as {{{{ "
+                             "and }}}})", where) from None

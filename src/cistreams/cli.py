@@ -1,0 +1,207 @@
+"""The command line: parse options, call one typed function, map errors to exit codes.
+
+Exit codes: 0 success, 1 a mistake in the input (a one-line message per problem),
+2 a usage error, 3 a bug in cistreams (rerun with --debug for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cistreams import __version__, app
+from cistreams.cluster import Applier
+from cistreams.errors import CistreamsError, Problems
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+EXIT_USER, EXIT_USAGE, EXIT_BUG = 1, 2, 3
+
+
+def _env(*names: str) -> list[str]:
+    return [f"CISTREAMS_{n}" for n in names] + [f"DOOZER_{n}" for n in names]
+
+
+@dataclass
+class Globals:
+    """doozer's global options, given before the verb (or after it in the short form)."""
+
+    data_path: str | None
+    group: str | None
+    working_dir: Path | None
+    debug: bool
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("--data-path", metavar="PATH_OR_URL", envvar=_env("DATA_PATH"),
+              help="Build data: a directory (used as it is) or a git URL whose branch named "
+                   "like the group is cloned. Env: CISTREAMS_DATA_PATH or DOOZER_DATA_PATH.")
+@click.option("-g", "--group", metavar="NAME", envvar=_env("GROUP"),
+              help="The group, e.g. openshift-4.17; also the branch cloned from a git URL. "
+                   "Env: CISTREAMS_GROUP or DOOZER_GROUP.")
+@click.option("--working-dir", metavar="DIR", envvar=_env("WORKING_DIR"),
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where a git URL is cloned (and reused next time); a temporary folder "
+                   "when absent. Env: CISTREAMS_WORKING_DIR or DOOZER_WORKING_DIR.")
+@click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors.")
+@click.version_option(__version__, prog_name="cistreams")
+@click.pass_context
+def cli(ctx: click.Context, data_path: str | None, group: str | None,
+        working_dir: Path | None, debug: bool) -> None:
+    """Generate the OpenShift BuildConfigs that turn ART's builder and base images into
+    CI-ready images, as doozer's `images:streams gen-buildconfigs` did.
+
+    For every stream in streams.yml that names a transform, the BuildConfig layers CI's yum
+    repositories, local-development repositories, labels and OPENSHIFT_CI onto the image ART
+    mirrored to CI (upstream_image_base) and pushes the result to upstream_image. OpenShift's
+    build service runs the builds; cistreams writes (and optionally applies) the objects.
+
+    \b
+    Both forms work, with the same options:
+      cistreams --data-path DIR -g openshift-4.17 images:streams gen-buildconfigs -o out.yaml
+      cistreams gen-buildconfigs --data-path DIR -g openshift-4.17 -o out.yaml
+    """
+    ctx.obj = Globals(data_path, group, working_dir, debug)
+
+
+@cli.group("images:streams", context_settings=CONTEXT)
+def images_streams() -> None:
+    """Manage ART equivalent images in upstream CI (doozer's command path)."""
+
+
+def _source(ctx: click.Context, data_path: str | None, group: str | None,
+            working_dir: Path | None, assembly: str, variables: tuple[str, ...]) -> app.Source:
+    root = ctx.find_object(Globals) or Globals(None, None, None, False)
+    data_path = data_path or root.data_path
+    group = group or root.group
+    if not data_path:
+        raise click.UsageError("no build data: give --data-path PATH_OR_URL "
+                               "(or set CISTREAMS_DATA_PATH / DOOZER_DATA_PATH)")
+    if not group:
+        raise click.UsageError("no group: give -g/--group NAME (or set CISTREAMS_GROUP / "
+                               "DOOZER_GROUP)")
+    return app.Source(data_path, group, working_dir or root.working_dir, assembly,
+                      tuple(_parse_var(v) for v in variables))
+
+
+def _parse_var(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise click.BadParameter(f"'{text}' is not KEY=VALUE", param_hint="--var")
+    return key, value
+
+
+def source_options(func: Any) -> Any:
+    """The build-data options, accepted after the verb too (the short form)."""
+    options = [
+        click.option("--data-path", "data_path_", metavar="PATH_OR_URL", default=None,
+                     help="Same as the global --data-path."),
+        click.option("-g", "--group", "group_", metavar="NAME", default=None,
+                     help="Same as the global --group."),
+        click.option("--working-dir", "working_dir_", default=None,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Same as the global --working-dir."),
+        click.option("--assembly", default="stream", show_default=True, metavar="NAME",
+                     help="Fills {runtime_assembly} in group.yml when the group enables "
+                          "assemblies; 'stream' is the assembly CI images are synced from."),
+        click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
+                     help="Override or add a group.yml var, e.g. --var MINOR=18."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.command("gen-buildconfigs", context_settings=CONTEXT)
+@click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
+              help="If specified, only these stream names will be processed (in this order). "
+                   "Without it every stream is processed and the DaemonSet is generated.")
+@click.option("-o", "--output", required=True, metavar="FILENAME",
+              help="The file to write the YAML to ('-' for standard output). It is replaced "
+                   "atomically, and is empty when no stream has a transform.")
+@click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
+              help="Impersonate this user during --apply (oc apply --as).")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Run `oc apply -f FILE` when at least one BuildConfig was generated.")
+@click.option("--oc", "oc", metavar="PATH", envvar="CISTREAMS_OC", default="oc",
+              show_default=True, help="The oc (or kubectl) binary used by --apply. "
+                                      "Env: CISTREAMS_OC.")
+@click.option("--live-test-mode", is_flag=True,
+              help="Generate live-test BuildConfigs: '.test' is appended to the group label "
+                   "and to the source and destination tags, so nothing reaches real CI tags.")
+@click.option("--compat", type=click.Choice(app.COMPAT_MODES), default=None,
+              help="doozer-2020: write exactly the bytes doozer wrote in late 2020 (apiVersion "
+                   "v1 BuildConfigs, an extensions/v1beta1 DaemonSet, its quirks).")
+@click.option("--no-daemonset", is_flag=True,
+              help="Leave out the DaemonSet that keeps the images from being garbage-collected "
+                   "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
+@source_options
+@click.pass_context
+def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], output: str,
+                     as_user: str | None, apply_: bool, oc: str, live_test_mode: bool,
+                     compat: str | None, no_daemonset: bool, data_path_: str | None,
+                     group_: str | None, working_dir_: Path | None, assembly: str,
+                     variables: tuple[str, ...]) -> None:
+    """Generates buildconfigs necessary to assemble ART equivalent images upstream.
+
+    Inside CI, yum must use CI's RPM mirrors and build-root images need extra tools, so ART
+    mirrors each image to an intermediate tag (upstream_image_base) and a BuildConfig layers
+    the CI changes on top, pushing to upstream_image. This writes those BuildConfigs (and a
+    DaemonSet keeping the images in use) as multi-document YAML.
+    """
+    source = _source(ctx, data_path_, group_, working_dir_, assembly, variables)
+    request = app.GenerateRequest(source, output, streams, live_test_mode, compat,
+                                  daemonset=not no_daemonset, apply=apply_, as_user=as_user)
+    problems = Problems()
+    try:
+        result = app.generate(request, problems, applier=Applier(oc=oc))
+    finally:
+        _print_warnings(problems)
+    for message in result.messages:
+        click.echo(message, err=True)
+    noun = "BuildConfig" if len(result.buildconfigs) == 1 else "BuildConfigs"
+    extra = " and a DaemonSet" if result.objects > len(result.buildconfigs) else ""
+    target = "standard output" if output == "-" else output
+    click.echo(f"wrote {len(result.buildconfigs)} {noun}{extra} to {target}", err=True)
+
+
+def _print_warnings(problems: Problems) -> None:
+    for warning in problems.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+images_streams.add_command(gen_buildconfigs)
+cli.add_command(gen_buildconfigs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (the console-script entry point)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("CISTREAMS_DEBUG"))
+    try:
+        cli.main(args=args, prog_name="cistreams", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_USER
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except CistreamsError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
+        return EXIT_USER
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"cistreams: internal error: {type(exc).__name__}: {exc}"
+                   + ("" if debug else " (rerun with --debug for the traceback)"), err=True)
+        return EXIT_BUG
+    return 0

@@ -1,0 +1,93 @@
+"""One family of exceptions for mistakes a user can fix, each pointing at where it happened."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: a file (as the user knows it), a 1-based line, a key path."""
+
+    file: str
+    line: int | None = None
+    keypath: str = ""
+
+    def child(self, key: object, line: int | None = None) -> Location:
+        """The location of `key` below this one (on `line` when known)."""
+        path = f"{self.keypath}.{key}" if self.keypath else str(key)
+        return Location(self.file, line if line is not None else self.line, path)
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.keypath}" if self.keypath else where
+
+
+class CistreamsError(Exception):
+    """A mistake in the input or the command line that the user can fix (exit code 1)."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ErrorList(CistreamsError):
+    """Several independent mistakes found in one pass, reported together."""
+
+    def __init__(self, errors: list[CistreamsError], limit: int) -> None:
+        shown = errors[:limit]
+        more = len(errors) - len(shown)
+        lines = [str(e) for e in shown]
+        if more:
+            lines.append(f"... and {more} more error(s)")
+        super().__init__("\n".join(lines))
+        self.errors = errors
+
+
+class Problems:
+    """Collects errors and warnings so that one run reports every problem at once."""
+
+    def __init__(self, limit: int = 25) -> None:
+        self.errors: list[CistreamsError] = []
+        self.warnings: list[str] = []
+        self.limit = limit
+
+    def error(self, message: str, location: Location | None = None) -> None:
+        """Record a mistake; the run stops at the next `check()`."""
+        self.errors.append(CistreamsError(message, location))
+
+    def warn(self, message: str, location: Location | None = None) -> None:
+        """Record something suspicious that does not stop the run."""
+        self.warnings.append(f"{location}: {message}" if location else message)
+
+    def add(self, error: CistreamsError) -> None:
+        """Record an error raised elsewhere."""
+        self.errors.append(error)
+
+    def check(self) -> None:
+        """Raise every recorded error at once, sorted by file and line, if there is any."""
+        if not self.errors:
+            return
+        ordered = sorted(self.errors, key=_error_sort_key)
+        if len(ordered) == 1:
+            raise ordered[0]
+        raise ErrorList(ordered, self.limit)
+
+
+def _error_sort_key(error: CistreamsError) -> tuple[str, int, str]:
+    loc = error.location
+    if loc is None:
+        return ("", 0, error.message)
+    return (loc.file, loc.line or 0, loc.keypath)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean 'x'?)' suffix when a close match exists, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
