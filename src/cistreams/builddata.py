@@ -39,13 +39,11 @@ def is_remote(data_path: str) -> bool:
     parsed = urllib.parse.urlparse(data_path)
     if parsed.scheme in _REMOTE_SCHEMES:
         return True
-    if parsed.scheme in ("", "file"):
+    if parsed.scheme == "file":
         return False
-    if len(parsed.scheme) == 1:  # a Windows drive letter is a local path
-        return False
-    # scp-like "git@github.com:org/repo.git" parses as scheme "git@github.com"
-    if "@" in parsed.scheme or ("." in parsed.scheme and ":" in data_path):
-        return True
+    if parsed.scheme == "":
+        # scp-like "git@github.com:org/repo.git" has no scheme but a ':' (doozer's rule)
+        return ":" in parsed.path
     raise CistreamsError(f"--data-path '{data_path}': unsupported URL scheme '{parsed.scheme}' "
                          "(use a directory, or an ssh/https git URL)")
 
@@ -153,7 +151,7 @@ def load_group(data_dir: Path, options: LoadOptions,
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
         config = substitution.substitute_tree(raw, fmt, where)
     _check_name_and_freeze(config, options.group, where)
-    variables = dict(config.get("vars") or {}) | dict(options.var_overrides)
+    variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
     repos = _repos(config, where, problems, sort=not options.doozer_2020 or "vars" in raw)
     major = version_text(variables.get("MAJOR"), doozer_2020=options.doozer_2020)
     minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
@@ -203,7 +201,8 @@ def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) 
     freeze = config.get("freeze_automation")
     if is_frozen(freeze):
         raise CistreamsError(
-            f"automation for {group} is frozen (freeze_automation: {freeze}); nothing was "
+            f"automation for {group} is frozen (freeze_automation: "
+            f"{'yes' if freeze is True else freeze}); nothing was "
             "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
             where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
 
