@@ -77,7 +77,7 @@ def test_doozer_2020_keeps_file_order_without_vars(tmp_path: Path) -> None:
     data, _ = load(write(tmp_path, group, streams=None), doozer_2020=True)
     assert [r.name for r in data.group.repos] == ["b-rpms", "a-rpms"]
     assert data.group.major == "(MissingModel)"  # what doozer printed into URLs
-    with pytest.raises(CistreamsError, match="vars.MAJOR and vars.MINOR must be set"):
+    with pytest.raises(CistreamsError, match=r"vars\.MAJOR and vars\.MINOR must be set"):
         load(tmp_path)
 
 
@@ -95,7 +95,7 @@ def test_freeze_allows_other_values(tmp_path: Path, value: str) -> None:
 
 
 def test_group_name_must_match(tmp_path: Path) -> None:
-    with pytest.raises(CistreamsError, match="does not match --group 'openshift-4.16'"):
+    with pytest.raises(CistreamsError, match=r"does not match --group 'openshift-4\.16'"):
         load(write(tmp_path), group="openshift-4.16")
 
 
@@ -175,7 +175,7 @@ def test_a_clone_with_local_edits_is_never_discarded(remote: Path, tmp_path: Pat
 
 
 def test_a_missing_branch_is_a_clear_error(remote: Path, tmp_path: Path) -> None:
-    with pytest.raises(CistreamsError, match="cannot clone branch 'openshift-9.9'"):
+    with pytest.raises(CistreamsError, match=r"cannot clone branch 'openshift-9\.9'"):
         builddata.clone_or_update(str(remote), "openshift-9.9", tmp_path / "x")
 
 

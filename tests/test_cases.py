@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from helpers import run_cli
 
 CASES = Path(__file__).parent / "cases"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cistreams.errors import CistreamsError
+
+# doozer waited 60 s between its 3 tries; an API hiccup rarely lasts that long.
+RETRY_DELAY_SECONDS = 10.0
 
 ApplyRunner = Callable[[Sequence[str], str | None], "subprocess.CompletedProcess[str]"]
 
@@ -29,7 +32,7 @@ class Applier:
 
     oc: str = "oc"
     tries: int = 3
-    delay_seconds: float = 10.0
+    delay_seconds: float = field(default_factory=lambda: RETRY_DELAY_SECONDS)
     run: ApplyRunner = run_with_input
     sleep: Callable[[float], None] = time.sleep
 

@@ -136,10 +136,7 @@ def _x86_64_url(baseurl: Any, where: Location, problems: Problems) -> str | None
     """CI only builds x86_64, so local-dev repos point at the x86_64 baseurl."""
     if isinstance(baseurl, dict) and baseurl.get("unsigned"):
         return _x86_64_url(baseurl["unsigned"], where.child("unsigned"), problems)
-    if isinstance(baseurl, dict):
-        url = baseurl.get("x86_64")
-    else:
-        url = baseurl
+    url = baseurl.get("x86_64") if isinstance(baseurl, dict) else baseurl
     if url is None:
         return None
     if not isinstance(url, str) or not url:

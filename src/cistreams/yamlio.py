@@ -157,7 +157,8 @@ def load(text: str, display_name: str, include_resolver: IncludeResolver | None 
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor" in problem:
-            problem = f"unsupported YAML tag ({problem.split('tag ', 1)[-1].strip()}); only plain YAML is allowed"
+            tag = problem.split("tag ", 1)[-1].strip()
+            problem = f"unsupported YAML tag ({tag}); only plain YAML is allowed"
         raise CistreamsError(f"YAML syntax error: {problem}", Location(display_name, line)) from None
     except yaml.YAMLError as exc:
         raise CistreamsError(f"YAML error: {exc}", Location(display_name)) from None
