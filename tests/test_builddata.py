@@ -17,10 +17,12 @@ repos:
     conf:
       baseurl: {x86_64: 'https://x/{MAJOR}.{MINOR}/b'}
       ci_alignment: {profiles: [el8], localdev: {enabled: true}}
+    content_set: {default: b}
   a-rpms:
     conf:
       baseurl: {unsigned: {x86_64: https://x/unsigned/a}, x86_64: https://x/signed/a}
       ci_alignment: {profiles: [el9], localdev: {enabled: true}}
+    content_set: {default: a}
 """
 STREAMS = """\
 # a comment with {unknown} in it

@@ -36,6 +36,7 @@ class GenerateRequest:
     source: Source
     output: str
     streams: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
     live_test: bool = False
     compat: str | None = None
     daemonset: bool = True
@@ -81,22 +82,37 @@ def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
     return data
 
 
-def select(entries: Sequence[Entry], names: Sequence[str], doozer_2020: bool,
-           problems: Problems, streams_file: str = "streams.yml") -> list[Entry]:
-    """The entries to render: all in file order, or those named, in the order named."""
-    if not names:
-        return list(entries)
-    by_name = {entry.name: entry for entry in entries}
+def select(data: BuildData, streams: Sequence[str], images: Sequence[str], doozer_2020: bool,
+           problems: Problems) -> list[Entry]:
+    """The entries to render: every stream then every image-metadata entry, or those named
+    with --stream / --image (in the order named)."""
+    if not streams and not images:
+        return [*data.entries, *data.images.entries.values()]
+    by_name = {entry.name: entry for entry in data.entries}
     chosen: list[Entry] = []
-    for name in names:
+    for name in streams:
         entry = by_name.get(name)
         if entry is None:
-            problems.error(f"--stream {name}: no such stream in {streams_file}"
-                           f"{did_you_mean(name, by_name)}", Location(streams_file))
+            problems.error(f"--stream {name}: no such stream in streams.yml"
+                           f"{did_you_mean(name, by_name)}", Location("streams.yml"))
         elif doozer_2020 or entry not in chosen:
             chosen.append(entry)  # doozer 2020 rendered a stream named twice twice
+    for name in images:
+        image = data.images.entries.get(name)
+        if image is None:
+            problems.error(_image_problem(data, name), Location(f"images/{name}.yml"))
+        elif image not in chosen:
+            chosen.append(image)
     problems.check()
     return chosen
+
+
+def _image_problem(data: BuildData, name: str) -> str:
+    reason = data.images.ineligible.get(name)
+    if reason:
+        return f"--image {name}: image {name} {reason}"
+    known = [*data.images.entries, *data.images.ineligible]
+    return f"--image {name}: image {name} not found in group metadata{did_you_mean(name, known)}"
 
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
@@ -111,9 +127,10 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     registry = transforms.load_registry(data.data_dir, doozer_2020=request.doozer_2020,
                                         problems=problems)
     problems.check()
-    entries = select(data.entries, request.streams, request.doozer_2020, problems)
+    entries = select(data, request.streams, request.images, request.doozer_2020, problems)
     options = render.RenderOptions(request.doozer_2020, request.live_test,
-                                   all_entries=not request.streams, daemonset=request.daemonset)
+                                   all_entries=not (request.streams or request.images),
+                                   daemonset=request.daemonset)
     rendered = render.render(data.group, entries, registry, options, problems)
     dumper = dump or (yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable)
     text = dumper(rendered.objects)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cistreams import substitution, yamlio
+from cistreams import groupext, imagemeta, substitution, yamlio
 from cistreams.errors import CistreamsError, Location, Problems
-from cistreams.model import Entry, Group, Repo, is_frozen, parse_entry, parse_repo, version_text
+from cistreams.imagemeta import ImageIndex
+from cistreams.model import (Entry, Group, Repo, doozer_repo_problem, is_frozen, parse_entry,
+                             parse_repo, version_text)
 
 _REMOTE_SCHEMES = {"ssh", "ssh+git", "git", "http", "https"}
 _EXTENSIONS = (".yaml", ".yml", ".json")
@@ -121,13 +123,17 @@ class BuildData:
     data_dir: Path
     group: Group
     entries: tuple[Entry, ...]
+    images: ImageIndex
 
 
 def load(data_dir: Path, options: LoadOptions, problems: Problems) -> BuildData:
-    """Load, substitute and validate group.yml and streams.yml; errors go to `problems`."""
+    """Load, substitute and validate group.yml, streams.yml and (default mode) image metadata."""
     group, variables = load_group(data_dir, options, problems)
     entries = load_streams(data_dir, variables, options, problems)
-    return BuildData(data_dir, group, entries)
+    # doozer 2020 never read image metadata; later doozer added its ci_alignment entries.
+    images = ImageIndex() if options.doozer_2020 else \
+        imagemeta.load_images(data_dir, variables, problems)
+    return BuildData(data_dir, group, entries, images)
 
 
 def load_group(data_dir: Path, options: LoadOptions,
@@ -147,12 +153,19 @@ def load_group(data_dir: Path, options: LoadOptions,
     elif options.doozer_2020:
         fmt = substitution.doozer_formatter(variables)
         config = substitution.substitute_tree(raw, fmt, where, sort_keys=True)
+        config = substitution.doozer_redump(raw, variables, config, where)
     else:
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
         config = substitution.substitute_tree(raw, fmt, where)
+        config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems))
     _check_name_and_freeze(config, options.group, where)
     variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
-    repos = _repos(config, where, problems, sort=not options.doozer_2020 or "vars" in raw)
+    # doozer 2020's order: as written, or sorted by the keys *before* substitution (vars).
+    repos = _repos(config, where, problems, sort=not options.doozer_2020,
+                   doozer_2020=options.doozer_2020)
+    if not options.doozer_2020:
+        repos = _with_new_style(repos, groupext.list_repos(
+            config, str(variables.get("runtime_assembly", "")), problems), problems)
     major = version_text(variables.get("MAJOR"), doozer_2020=options.doozer_2020)
     minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
     if major is None or minor is None:
@@ -208,18 +221,45 @@ def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) 
 
 
 def _repos(config: dict[str, Any], where: Location, problems: Problems,
-           sort: bool) -> tuple[Repo, ...]:
+           sort: bool, doozer_2020: bool = False) -> tuple[Repo, ...]:
     raw = config.get("repos")
-    if raw is None:
-        return ()
     repos_where = where.child("repos", yamlio.line_of(config, "repos"))
+    if raw is None:
+        if doozer_2020 and "repos" in config:
+            problems.error("must be a mapping of repo name to repo (doozer 2020 failed on an "
+                           "empty repos section)", repos_where)
+        return ()
     if not isinstance(raw, dict):
         problems.error("must be a mapping of repo name to repo", repos_where)
         return ()
+    if doozer_2020:
+        _doozer_repos_check(config, raw, repos_where, problems)
     names = sorted(raw, key=str) if sort else list(raw)
     parsed = (parse_repo(str(name), raw[name], repos_where.child(name, yamlio.line_of(raw, name)),
-                         problems) for name in names)
+                         problems, doozer_2020=doozer_2020) for name in names)
     return tuple(repo for repo in parsed if repo is not None)
+
+
+def _doozer_repos_check(config: dict[str, Any], repos: dict[Any, Any], where: Location,
+                        problems: Problems) -> None:
+    """doozer 2020 validated every repo (its Repos class) before running any verb."""
+    arches = config.get("arches_override") or config.get("arches", ["x86_64"])
+    for name, raw in repos.items():
+        why = doozer_repo_problem(raw, arches)
+        if why:
+            problems.error(f"{why} (doozer 2020 refused such a repo definition)",
+                           where.child(name, yamlio.line_of(repos, name)))
+
+
+def _with_new_style(old: tuple[Repo, ...], new: list[Repo], problems: Problems) -> tuple[Repo, ...]:
+    """Old `repos:` and new `all_repos` together, sorted by name; the new definition wins."""
+    by_name = {repo.name: repo for repo in old}
+    for repo in new:
+        if repo.name in by_name:
+            problems.warn(f"repo {repo.name} is defined in group.yml repos and in all_repos; "
+                          "using all_repos", repo.location)
+        by_name[repo.name] = repo
+    return tuple(by_name[name] for name in sorted(by_name))
 
 
 def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions,

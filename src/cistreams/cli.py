@@ -122,6 +122,9 @@ def source_options(func: Any) -> Any:
 @click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
               help="If specified, only these stream names will be processed (in this order). "
                    "Without it every stream is processed and the DaemonSet is generated.")
+@click.option("--image", "images", multiple=True, metavar="IMAGE_NAME",
+              help="Only these image-metadata entries (images/NAME.yml with ci_alignment."
+                   "upstream_image); combined with --stream as a union.")
 @click.option("-o", "--output", required=True, metavar="FILENAME",
               help="The file to write the YAML to ('-' for standard output). It is replaced "
                    "atomically, and is empty when no stream has a transform.")
@@ -143,7 +146,8 @@ def source_options(func: Any) -> Any:
                    "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
 @source_options
 @click.pass_context
-def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], output: str,
+def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple[str, ...],
+                     output: str,
                      as_user: str | None, apply_: bool, oc: str, live_test_mode: bool,
                      compat: str | None, no_daemonset: bool, data_path_: str | None,
                      group_: str | None, working_dir_: Path | None, assembly: str,
@@ -156,7 +160,10 @@ def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], output: str,
     DaemonSet keeping the images in use) as multi-document YAML.
     """
     source = _source(ctx, data_path_, group_, working_dir_, assembly, variables)
-    request = app.GenerateRequest(source, output, streams, live_test_mode, compat,
+    if images and compat:
+        raise click.UsageError("--image needs the default mode: doozer 2020 did not read "
+                               "image metadata")
+    request = app.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                   daemonset=not no_daemonset, apply=apply_, as_user=as_user)
     problems = Problems()
     try:

@@ -83,7 +83,8 @@ def version_text(value: object, *, doozer_2020: bool) -> str | None:
     return str(value)
 
 
-def parse_repo(name: str, raw: Any, where: Location, problems: Problems) -> Repo | None:
+def parse_repo(name: str, raw: Any, where: Location, problems: Problems,
+               doozer_2020: bool = False) -> Repo | None:
     """One repos entry; None when it has no usable ci_alignment."""
     if not isinstance(raw, dict):
         problems.error("a repo must be a mapping", where)
@@ -96,8 +97,10 @@ def parse_repo(name: str, raw: Any, where: Location, problems: Problems) -> Repo
         return None
     conf_where = where.child("conf", line_of(raw, "conf"))
     profiles = _localdev_profiles(conf, conf_where, problems)
-    url = _x86_64_url(conf.get("baseurl"), conf_where.child("baseurl", line_of(conf, "baseurl")),
-                      problems)
+    baseurl = conf.get("baseurl")
+    if doozer_2020 and not _doozer_has_x86_64_key(baseurl):
+        baseurl = None  # doozer 2020 read baseurl[.unsigned].x86_64 and failed on anything else
+    url = _x86_64_url(baseurl, conf_where.child("baseurl", line_of(conf, "baseurl")), problems)
     sslverify = conf.get("sslverify", conf.get("extra_options", {}).get("sslverify")
                          if isinstance(conf.get("extra_options"), dict) else None)
     if sslverify is not None and not isinstance(sslverify, bool | int):
@@ -132,6 +135,44 @@ def _localdev_profiles(conf: dict[str, Any], where: Location, problems: Problems
     return frozenset(profiles) if enabled is True else frozenset()
 
 
+def _doozer_has_x86_64_key(baseurl: Any) -> bool:
+    """True when doozer 2020 found the local-dev URL at baseurl[.unsigned].x86_64."""
+    if not isinstance(baseurl, dict):
+        return False  # a plain string: `.unsigned` on a str raised AttributeError
+    unsigned = baseurl.get("unsigned")
+    return isinstance(unsigned, dict) if unsigned else True
+
+
+def doozer_repo_problem(raw: Any, arches: Any) -> str | None:
+    """Why doozer 2020's Repo() refused a repo definition, or None (it checked every repo)."""
+    if not isinstance(raw, dict):
+        return "a repo must be a mapping"
+    for key in ("conf", "content_set"):
+        if key not in raw:
+            return f"a repo definition must contain '{key}'"
+    conf = raw["conf"]
+    if not isinstance(conf, dict) or not isinstance(raw["content_set"], dict):
+        return "conf and content_set must be mappings"
+    if "reposync" in raw and not isinstance(raw["reposync"], dict):
+        return "reposync must be a mapping"
+    if "baseurl" not in conf:
+        return "a repo definition must include conf.baseurl"
+    if not isinstance(arches, list) or not arches:
+        return "arches must be a non-empty list"
+    baseurl, arch = conf["baseurl"], arches[0]
+    if isinstance(baseurl, str):
+        return None
+    if not isinstance(baseurl, dict):
+        return "conf.baseurl must be a URL or a mapping"
+    if arch not in baseurl:
+        if "unsigned" not in baseurl:
+            return f"conf.baseurl has neither {arch} (the first arch) nor unsigned"
+        baseurl = baseurl["unsigned"]
+        if isinstance(baseurl, dict) and arch not in baseurl:
+            return f"conf.baseurl.unsigned has no {arch} (the first arch)"
+    return None
+
+
 def _x86_64_url(baseurl: Any, where: Location, problems: Problems) -> str | None:
     """CI only builds x86_64, so local-dev repos point at the x86_64 baseurl."""
     if isinstance(baseurl, dict) and baseurl.get("unsigned"):
@@ -161,6 +202,8 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
     values: dict[str, str | None] = {}
     for key in _STRING_KEYS:
         value = raw.get(key)
+        if key == "final_user" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a uid such as 1001
         if key in raw and (not isinstance(value, str) or not value.strip()):
             problems.error(f"must be a non-empty string, not {_describe(value)}",
                            where.child(key, line_of(raw, key)))

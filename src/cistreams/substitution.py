@@ -6,6 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import yaml
+
+from cistreams import yamlio
 from cistreams.errors import CistreamsError, Location, Problems
 from cistreams.yamlio import MarkedMap, MarkedSeq, line_of
 
@@ -77,6 +80,7 @@ def substitute_tree(data: Any, fmt: Formatter, where: Location, *, sort_keys: bo
         result = MarkedMap()
         result.line = getattr(data, "line", where.line or 0)
         result.key_lines = {}
+        result.source = getattr(data, "source", where.file)
         pairs = sorted(data.items(), key=_sort_key) if sort_keys else data.items()
         for key, value in pairs:
             line = line_of(data, key)
@@ -91,3 +95,50 @@ def substitute_tree(data: Any, fmt: Formatter, where: Location, *, sort_keys: bo
 def _sort_key(item: tuple[Any, Any]) -> tuple[str, str]:
     key = item[0]
     return (type(key).__name__, str(key)) if not isinstance(key, str) else ("", key)
+
+
+def doozer_redump(raw: Any, variables: Mapping[str, Any], substituted: Any,
+                  where: Location) -> Any:
+    """group.yml as doozer 2020 really loaded it: safe_dump (sorted), str.format, reload.
+
+    `substituted` (the same substitution applied value by value, keeping line marks) is
+    returned whenever the real text round trip yields the same data in the same order. It
+    does not always: an empty mapping is dumped as `{}`, a positional placeholder that
+    str.format rejects; a var holding a quote ends its quoted scalar; a plain scalar such as
+    `1{E}` may read back as a number. Then doozer's result (or failure) wins.
+    """
+    try:
+        text = yaml.safe_dump(_plain(raw), default_flow_style=False).format(**variables)
+    except KeyError as exc:
+        raise CistreamsError(f"template key {{{exc.args[0]}}} but no value was provided "
+                             "in vars", where) from None
+    except (ValueError, IndexError, AttributeError, TypeError) as exc:
+        hint = " (an empty mapping {} anywhere in group.yml did this to doozer 2020)" \
+            if isinstance(exc, IndexError) else ""
+        raise CistreamsError(f"doozer 2020 re-dumped group.yml and str.format'ed it with "
+                             f"vars, which fails: {exc}{hint}", where) from None
+    try:
+        reloaded = yamlio.load(text, where.file)
+    except CistreamsError as exc:
+        raise CistreamsError(f"doozer 2020 re-dumped group.yml and substituted vars into the "
+                             f"text, which is then no longer valid YAML ({exc.message})",
+                             where) from None
+    return substituted if _same(substituted, reloaded) else reloaded
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(value) for value in data]
+    return data
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal data, key order and scalar types included."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return ([(type(k), k) for k in a] == [(type(k), k) for k in b]
+                and all(_same(a[k], b[k]) for k in a))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b

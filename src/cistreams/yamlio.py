@@ -28,6 +28,7 @@ class MarkedMap(dict[Any, Any]):
 
     line: int = 0
     key_lines: dict[Any, int]
+    source: str = ""  # the file it was read from (an !include may bring in other files)
 
     def line_of(self, key: Any) -> int:
         """The line of `key`, or the mapping's own line when the key is absent."""
@@ -66,6 +67,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[MarkedMa
     data = MarkedMap()
     data.line = node.start_mark.line + 1
     data.key_lines = {}
+    data.source = loader.display_name
     yield data
     own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
