@@ -18,8 +18,16 @@ from typing import Any
 from cistreams import groupext, imagemeta, substitution, yamlio
 from cistreams.errors import CistreamsError, Location, Problems
 from cistreams.imagemeta import ImageIndex
-from cistreams.model import (Entry, Group, Repo, doozer_repo_problem, is_frozen, parse_entry,
-                             parse_repo, version_text)
+from cistreams.model import (
+    Entry,
+    Group,
+    Repo,
+    doozer_repo_problem,
+    is_frozen,
+    parse_entry,
+    parse_repo,
+    version_text,
+)
 
 _REMOTE_SCHEMES = {"ssh", "ssh+git", "git", "http", "https"}
 _EXTENSIONS = (".yaml", ".yml", ".json")

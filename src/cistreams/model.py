@@ -159,7 +159,11 @@ def doozer_repo_problem(raw: Any, arches: Any) -> str | None:
         return "a repo definition must include conf.baseurl"
     if not isinstance(arches, list) or not arches:
         return "arches must be a non-empty list"
-    baseurl, arch = conf["baseurl"], arches[0]
+    return _doozer_baseurl_problem(conf["baseurl"], arches[0])
+
+
+def _doozer_baseurl_problem(baseurl: Any, arch: Any) -> str | None:
+    """doozer 2020 resolved every baseurl for the group's first arch (unsigned repo type)."""
     if isinstance(baseurl, str):
         return None
     if not isinstance(baseurl, dict):
