@@ -11,7 +11,7 @@ from pathlib import Path
 from cistreams import builddata, output, render, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.cluster import Applier
-from cistreams.errors import Location, Problems, did_you_mean
+from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.model import Entry
 
 COMPAT_DOOZER_2020 = "doozer-2020"
@@ -72,14 +72,19 @@ def working_dir(path: Path | None) -> Iterator[Path]:
 
 
 def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
-                    run: Runner = run_command) -> BuildData:
-    """Locate (clone if remote) and load the group's build data."""
+                    run: Runner = run_command) -> tuple[BuildData, transforms.Registry]:
+    """Locate (clone if remote) and load the group's build data and its transforms.
+
+    Problems found while loading are collected, not raised, so that rendering can report
+    its own in the same run; the caller runs `problems.check()`.
+    """
     options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides)
     with working_dir(source.working_dir) as work:
         data_dir = builddata.locate(source.data_path, source.group, work, run)
         data = builddata.load(data_dir, options, problems)
-    problems.check()
-    return data
+        # inside the block: a temporary clone is gone once it ends
+        registry = transforms.load_registry(data_dir, doozer_2020=doozer_2020, problems=problems)
+    return data, registry
 
 
 def select(data: BuildData, streams: Sequence[str], images: Sequence[str], doozer_2020: bool,
@@ -100,7 +105,7 @@ def select(data: BuildData, streams: Sequence[str], images: Sequence[str], dooze
     for name in images:
         image = data.images.entries.get(name)
         if image is None:
-            problems.error(_image_problem(data, name), Location(f"images/{name}.yml"))
+            problems.error(_image_problem(data, name))
         elif image not in chosen:
             chosen.append(image)
     problems.check()
@@ -112,7 +117,21 @@ def _image_problem(data: BuildData, name: str) -> str:
     if reason:
         return f"--image {name}: image {name} {reason}"
     known = [*data.images.entries, *data.images.ineligible]
-    return f"--image {name}: image {name} not found in group metadata{did_you_mean(name, known)}"
+    return (f"--image {name}: image {name} not found in group metadata (images/*.yml)"
+            f"{did_you_mean(name, known)}")
+
+
+def render_request(request: GenerateRequest, problems: Problems,
+                   run: Runner = run_command) -> render.Rendered:
+    """Load, validate and render everything the request asks for; nothing is written."""
+    data, registry = load_build_data(request.source, request.doozer_2020, problems, run)
+    if request.streams or request.images:
+        problems.check()  # an entry dropped for its own errors must not read as "no such stream"
+    entries = select(data, request.streams, request.images, request.doozer_2020, problems)
+    options = render.RenderOptions(request.doozer_2020, request.live_test,
+                                   all_entries=not (request.streams or request.images),
+                                   daemonset=request.daemonset)
+    return render.render(data.group, entries, registry, options, problems)
 
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
@@ -123,15 +142,7 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     Warnings accumulate in `problems` (so the caller can show them even when a later error
     stops the run); errors raise CistreamsError before anything is written or applied.
     """
-    data = load_build_data(request.source, request.doozer_2020, problems, run)
-    registry = transforms.load_registry(data.data_dir, doozer_2020=request.doozer_2020,
-                                        problems=problems)
-    problems.check()
-    entries = select(data, request.streams, request.images, request.doozer_2020, problems)
-    options = render.RenderOptions(request.doozer_2020, request.live_test,
-                                   all_entries=not (request.streams or request.images),
-                                   daemonset=request.daemonset)
-    rendered = render.render(data.group, entries, registry, options, problems)
+    rendered = render_request(request, problems, run)
     dumper = dump or (yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable)
     text = dumper(rendered.objects)
     output.write_atomic(request.output, text)
@@ -151,3 +162,35 @@ def _apply(request: GenerateRequest, text: str, result: GenerateResult, applier:
     result.messages.extend(line for line in printed.splitlines() if line.strip())
     result.applied = True
 
+
+
+@dataclass
+class CheckReport:
+    """The outcome of `cistreams check`: every problem found, nothing written or applied."""
+
+    errors: list[CistreamsError]
+    warnings: list[CistreamsError]
+    buildconfigs: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the build data has no errors (warnings allowed)."""
+        return not self.errors
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as JSON-friendly data."""
+        return {"ok": self.ok, "buildconfigs": self.buildconfigs,
+                "errors": [as_dict(e) for e in self.errors],
+                "warnings": [as_dict(w) for w in self.warnings]}
+
+
+def check(source: Source, doozer_2020: bool, run: Runner = run_command) -> CheckReport:
+    """Validate the build data by rendering every entry in memory (no write, no apply)."""
+    problems = Problems(limit=1000)
+    request = GenerateRequest(source, output.STDOUT, compat=COMPAT_DOOZER_2020 if doozer_2020
+                              else None)
+    try:
+        rendered = render_request(request, problems, run)
+    except CistreamsError as exc:
+        return CheckReport(flatten(exc), problems.warning_items, 0)
+    return CheckReport([], problems.warning_items, len(rendered.buildconfig_names))

@@ -166,6 +166,7 @@ def load_group(data_dir: Path, options: LoadOptions,
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
         config = substitution.substitute_tree(raw, fmt, where)
         config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems))
+    problems.check()  # a placeholder mistake would otherwise surface as a confusing name mismatch
     _check_name_and_freeze(config, options.group, where)
     variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
     # doozer 2020's order: as written, or sorted by the keys *before* substitution (vars).
@@ -287,7 +288,7 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        raise CistreamsError("streams.yml must be a mapping of stream name to stream", where)
+        raise CistreamsError("must be a mapping of stream name to stream", where)
     parsed = (parse_entry(name, value, where.child(name, yamlio.line_of(raw, name)), problems)
               for name, value in raw.items())
     return tuple(entry for entry in parsed if entry is not None)

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a mistake in the input (a one-line message per problem)
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -187,12 +188,43 @@ images_streams.add_command(gen_buildconfigs)
 cli.add_command(gen_buildconfigs)
 
 
+@cli.command("check", context_settings=CONTEXT)
+@click.option("--compat", type=click.Choice(app.COMPAT_MODES), default=None,
+              help="Check with doozer 2020's rules (only the six transforms it knew).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json prints one object for CI bots.")
+@source_options
+@click.pass_context
+def check(ctx: click.Context, compat: str | None, output_format: str, data_path_: str | None,
+          group_: str | None, working_dir_: Path | None, assembly: str,
+          variables: tuple[str, ...]) -> None:
+    """Validate the build data without writing or applying anything.
+
+    Loads group.yml, streams.yml and image metadata, checks every stream, transform template
+    and repo, and renders every BuildConfig in memory. Exit status 0 when clean, 1 otherwise.
+    """
+    source = _source(ctx, data_path_, group_, working_dir_, assembly, variables)
+    report = app.check(source, compat == app.COMPAT_DOOZER_2020)
+    if output_format == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    else:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        verdict = "ok" if report.ok else f"{len(report.errors)} error(s)"
+        click.echo(f"{source.group}: {verdict}, {report.buildconfigs} BuildConfig(s), "
+                   f"{len(report.warnings)} warning(s)")
+    if not report.ok:
+        raise click.exceptions.Exit(EXIT_USER)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console-script entry point)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("CISTREAMS_DEBUG"))
     try:
-        cli.main(args=args, prog_name="cistreams", standalone_mode=False)
+        code = cli.main(args=args, prog_name="cistreams", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.ClickException as exc:
@@ -211,4 +243,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"cistreams: internal error: {type(exc).__name__}: {exc}"
                    + ("" if debug else " (rerun with --debug for the traceback)"), err=True)
         return EXIT_BUG
-    return 0
+    # click returns the code of an Exit raised inside a command when not in standalone mode
+    return code if isinstance(code, int) else 0

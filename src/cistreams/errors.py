@@ -37,6 +37,18 @@ class CistreamsError(Exception):
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
+def as_dict(error: CistreamsError) -> dict[str, object]:
+    """A JSON-friendly view of one problem (for `cistreams check --format json`)."""
+    loc = error.location
+    return {"file": loc.file if loc else None, "line": loc.line if loc else None,
+            "key": loc.keypath if loc and loc.keypath else None, "message": error.message}
+
+
+def flatten(error: CistreamsError) -> list[CistreamsError]:
+    """The individual errors inside `error` (itself, unless it is an ErrorList)."""
+    return list(error.errors) if isinstance(error, ErrorList) else [error]
+
+
 class ErrorList(CistreamsError):
     """Several independent mistakes found in one pass, reported together."""
 
@@ -56,6 +68,7 @@ class Problems:
     def __init__(self, limit: int = 25) -> None:
         self.errors: list[CistreamsError] = []
         self.warnings: list[str] = []
+        self.warning_items: list[CistreamsError] = []
         self.limit = limit
 
     def error(self, message: str, location: Location | None = None) -> None:
@@ -65,6 +78,7 @@ class Problems:
     def warn(self, message: str, location: Location | None = None) -> None:
         """Record something suspicious that does not stop the run."""
         self.warnings.append(f"{location}: {message}" if location else message)
+        self.warning_items.append(CistreamsError(message, location))
 
     def add(self, error: CistreamsError) -> None:
         """Record an error raised elsewhere."""

@@ -42,7 +42,7 @@ def _resolver(data_dir: Path) -> yamlio.IncludeResolver:
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise CistreamsError(f"!include {pattern}: only paths inside the build data are "
                                  "allowed", where)
-        matches = sorted(glob.glob(pattern, root_dir=root))
+        matches = sorted(str(p.relative_to(root)) for p in root.glob(pattern) if p.is_file())
         if not matches:
             raise CistreamsError(f"!include {pattern}: no such file", where)
         if not glob.has_magic(pattern):

@@ -203,17 +203,11 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
         if kind == "stream" and key not in STREAM_KEYS:
             problems.warn(f"unknown key, ignored{did_you_mean(str(key), STREAM_KEYS)}",
                           where.child(key, line_of(raw, key)))
-    values: dict[str, str | None] = {}
-    for key in _STRING_KEYS:
-        value = raw.get(key)
-        if key == "final_user" and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # a uid such as 1001
-        if key in raw and (not isinstance(value, str) or not value.strip()):
-            problems.error(f"must be a non-empty string, not {_describe(value)}",
-                           where.child(key, line_of(raw, key)))
-            value = None
-        values[key] = value
-    for key in _BOOL_KEYS:
+    errors_before = len(problems.errors)  # only string-key mistakes affect rendering
+    values = {key: _string_value(raw, key, where, problems) for key in _STRING_KEYS}
+    if len(problems.errors) > errors_before:
+        return None  # reported; rendering it would only add confusing follow-up errors
+    for key in _BOOL_KEYS:  # reported, but the entry still renders
         if key in raw and not isinstance(raw[key], bool):
             problems.error(f"must be true or false, not {_describe(raw[key])}",
                            where.child(key, line_of(raw, key)))
@@ -222,9 +216,24 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
                  values["upstream_image_base"], values["final_user"], where, lines, kind)
 
 
+def _string_value(raw: dict[str, Any], key: str, where: Location, problems: Problems) -> str | None:
+    value = raw.get(key)
+    if key == "final_user" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a uid such as 1001
+    if key in raw and (not isinstance(value, str) or not value.strip()):
+        problems.error(f"must be a non-empty string, not {_describe(value)}",
+                       where.child(key, line_of(raw, key)))
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _describe(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
         return "an empty string" if not value.strip() else repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
     return f"{type(value).__name__} {value!r}"
