@@ -156,6 +156,11 @@ TAG_CHARS = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True)
 PATH_PART = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,8}", fullmatch=True)
 
 
+def rarely(draw: st.DrawFn, n: int) -> bool:
+    """True about once in `n` draws (a middle value, which hypothesis does not favour)."""
+    return bool(draw(st.integers(0, n)) == n // 2)
+
+
 @dataclass
 class Case:
     """Generated build data plus how to run gen-buildconfigs on it."""
@@ -190,33 +195,49 @@ def urls(draw: st.DrawFn, placeholders: bool) -> str:
 
 
 @st.composite
+def baseurls(draw: st.DrawFn, arches: list[str], placeholders: bool) -> Any:
+    """Arch-mapped, unsigned/signed-mapped, or (rarely used by doozer) a plain string."""
+    per_arch = {a: draw(urls(placeholders)) for a in arches}
+    if rarely(draw, 40):
+        per_arch.pop("x86_64", None)  # then doozer fails if localdev needs it
+    shape = draw(st.sampled_from(["arch", "arch", "unsigned", "string"]))
+    if shape == "unsigned":
+        return {"unsigned": per_arch, "signed": dict(per_arch)}
+    return draw(urls(placeholders)) if shape == "string" else per_arch
+
+
+@st.composite
+def ci_alignments(draw: st.DrawFn) -> dict[str, Any] | None:
+    """conf.ci_alignment: profiles and localdev.enabled, either may be absent."""
+    alignment = draw(st.sampled_from(["none", "full", "full", "no-localdev", "no-profiles"]))
+    if alignment == "none":
+        return None
+    ci: dict[str, Any] = {}
+    if alignment != "no-profiles":
+        ci["profiles"] = draw(st.lists(st.sampled_from(["el7", "el8", "el9"]), unique=True,
+                                       max_size=3))
+    if alignment != "no-localdev":
+        ci["localdev"] = {"enabled": draw(st.booleans())}
+    return ci
+
+
+@st.composite
 def repos(draw: st.DrawFn, arches: list[str], placeholders: bool) -> dict[str, Any]:
-    """A repos section: arch-mapped or unsigned/signed baseurls, optional ci_alignment."""
+    """A repos section as doozer's Repos() accepted it (rarely one it refused)."""
     result: dict[str, Any] = {}
-    for name in draw(st.lists(REPO_NAME, max_size=5, unique=True)):
-        per_arch = {a: draw(urls(placeholders)) for a in arches}
-        if draw(st.integers(0, 9)) == 0:
-            per_arch.pop("x86_64", None)  # then doozer fails if localdev needs it
-        shape = draw(st.sampled_from(["arch", "arch", "unsigned", "string"]))
-        baseurl: Any = per_arch
-        if shape == "unsigned":
-            baseurl = {"unsigned": per_arch, "signed": dict(per_arch)}
-        elif shape == "string":
-            baseurl = draw(urls(placeholders))
-        conf: dict[str, Any] = {"baseurl": baseurl}
-        alignment = draw(st.sampled_from(["none", "full", "full", "no-localdev", "no-profiles"]))
-        if alignment != "none":
-            ci: dict[str, Any] = {}
-            if alignment != "no-profiles":
-                ci["profiles"] = draw(st.lists(st.sampled_from(["el7", "el8", "el9"]),
-                                               unique=True, max_size=3))
-            if alignment != "no-localdev":
-                ci["localdev"] = {"enabled": draw(st.booleans())}
+    names = draw(st.lists(REPO_NAME, min_size=0 if rarely(draw, 4) else 1, max_size=5,
+                          unique=True))
+    if placeholders and names and draw(st.booleans()):  # doozer sorted before substituting
+        names[0] = draw(st.sampled_from(["{MAJOR}-x", "rhel-{MAJOR}", "{MINOR}.{MAJOR}"]))
+    for name in names:
+        conf: dict[str, Any] = {"baseurl": draw(baseurls(arches, placeholders))}
+        ci = draw(ci_alignments())
+        if ci is not None:
             conf["ci_alignment"] = ci
         repo: dict[str, Any] = {"conf": conf, "content_set": {"default": f"{name}-cs"}}
         if draw(st.booleans()):
             repo["reposync"] = {"enabled": draw(st.booleans())}
-        if draw(st.integers(0, 19)) == 0:
+        if rarely(draw, 60):
             del repo["content_set"]  # doozer's Repos() refused this
         result[name] = repo
     return result
@@ -233,14 +254,13 @@ def pullspecs(draw: st.DrawFn, placeholders: bool) -> str:
         tag = f"{tag}-openshift-{{MAJOR}}.{{MINOR}}"
     if draw(st.booleans()):
         tag += ".art"
-    shape = draw(st.integers(0, 19))
-    if shape == 0:
+    if rarely(draw, 80):
         return f"{namespace}/{name}:{tag}"  # one '/': doozer cannot unpack
-    if shape == 1:
+    if rarely(draw, 80):
         return f"{host}/{namespace}/{name}"  # no tag
-    if shape == 2:
+    if rarely(draw, 80):
         return f"{host}/{namespace}/{name}:{tag}:{tag}"  # two ':'
-    if shape in (3, 4):
+    if rarely(draw, 6):
         return f"{host}/{draw(PATH_PART)}/{namespace}/{name}:{tag}"  # deeper path
     return f"{host}/{namespace}/{name}:{tag}"
 
@@ -251,14 +271,13 @@ def stream_entries(draw: st.DrawFn, placeholders: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"image": f"openshift/{draw(PATH_PART)}:{draw(TAG_CHARS)}"}
     if draw(st.booleans()):
         entry["mirror"] = draw(st.booleans())
-    kind = draw(st.integers(0, 9))
-    if kind < 7:
-        entry["transform"] = draw(st.sampled_from(TRANSFORMS))
-    elif kind == 7:
+    if rarely(draw, 40):
         entry["transform"] = draw(st.sampled_from(["rhel-9/golang", "rhel-8/nope", "golang"]))
-    if draw(st.integers(0, 9)) > 0:
+    elif not rarely(draw, 5):
+        entry["transform"] = draw(st.sampled_from(TRANSFORMS))
+    if not rarely(draw, 40):
         entry["upstream_image_base"] = draw(pullspecs(placeholders))
-    if draw(st.integers(0, 9)) > 0:
+    if not rarely(draw, 40):
         entry["upstream_image"] = draw(pullspecs(placeholders))
     keys = list(entry)
     order = draw(st.permutations(keys))
@@ -293,31 +312,39 @@ def group_configs(draw: st.DrawFn) -> tuple[str, str, bool]:
     """(group name, group.yml text, whether it has vars)."""
     with_vars = draw(st.booleans())
     variables: dict[str, Any] = {"MAJOR": draw(st.integers(3, 5)), "MINOR": draw(st.integers(0, 23))}
-    if draw(st.booleans()):
-        variables["EXTRA"] = draw(SAFE_NAME)
+    if draw(st.booleans()):  # quotes, '#', ': ' can break doozer's re-dumped group.yml text
+        variables["EXTRA"] = draw(st.text(alphabet="ab1.-_ '\"#:", max_size=6))
+        if rarely(draw, 20):
+            variables["EXTRA"] += "{"  # even in vars, doozer str.format'ed the re-dumped text
     name_template = draw(st.sampled_from(["openshift-{MAJOR}.{MINOR}", "grp.{MAJOR}-x",
                                           "openshift-4.7"]) if with_vars else SAFE_NAME)
     arches = draw(st.sampled_from([None, ["x86_64"], ["x86_64", "aarch64"],
                                    ["aarch64", "x86_64", "ppc64le"]]))
     config: dict[str, Any] = {"name": name_template, "vars": variables, "arches": arches,
                               "freeze_automation": draw(st.sampled_from(
-                                  [None, "no", False, "scheduled", "weekdays", "yes"]))}
+                                  [None, "no", False, "scheduled", "weekdays"]))}
+    if rarely(draw, 20):
+        config["freeze_automation"] = "yes"  # quoted: the only spelling doozer honoured
     if not with_vars:
         del config["vars"]
     if with_vars and draw(st.booleans()):
-        config["branch"] = "rhaos-{MAJOR}.{MINOR}-rhel-8"
-    config["repos"] = draw(repos(arches or ["x86_64"], with_vars))
-    if draw(st.integers(0, 14)) == 0:
+        config["branch"] = draw(st.sampled_from(["rhaos-{MAJOR}.{MINOR}-rhel-8", "{EXTRA}",
+                                                 "b-{EXTRA}", "{{literal}}"]))
+    if draw(st.booleans()) and arches:
+        config["arches_override"] = draw(st.permutations(arches))
+    first_arches = config.get("arches_override") or arches or ["x86_64"]
+    config["repos"] = draw(repos(first_arches, with_vars))
+    if rarely(draw, 30):
         config["build_profiles"] = {}  # an empty mapping: `{}` in doozer's re-dumped text
-    keep_empty_repos = draw(st.booleans())
+    keep_empty_repos = rarely(draw, 10)
     config = {k: v for k, v in config.items()
               if v is not None and (k != "repos" or v or keep_empty_repos)}
     config = {k: config[k] for k in draw(st.permutations(list(config)))}
     text = yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
     if with_vars and draw(st.booleans()):  # vars in flow style, first
         block = yaml.safe_dump({"vars": variables}, sort_keys=False, default_flow_style=False)
-        flow = yaml.safe_dump({"vars": variables}, sort_keys=False, default_flow_style=True)
-        text = flow + text.replace(block, "")
+        flow = yaml.safe_dump(variables, sort_keys=False, default_flow_style=True)
+        text = "vars: " + flow + text.replace(block, "")
     group = name_template.format(**variables) if with_vars else name_template
     return group, "# group config\n" + text, with_vars
 
@@ -328,8 +355,9 @@ def cases(draw: st.DrawFn) -> Case:
     group, group_yml, with_vars = draw(group_configs())
     streams_yml: str | None = None
     names: list[str] = []
-    if draw(st.integers(0, 9)) > 0:
-        names = draw(st.lists(SAFE_NAME, max_size=6, unique=True))
+    if not rarely(draw, 10):
+        names = draw(st.lists(SAFE_NAME, min_size=0 if rarely(draw, 5) else 1, max_size=6,
+                              unique=True))
         entries = {n: draw(stream_entries(with_vars)) for n in names}
         header = draw(st.sampled_from(["", "---\n", "# STOP. HOLD. PLEASE WAIT.\n\n",
                                        "# images for {MAJOR}.{MINOR}\n",
@@ -401,8 +429,15 @@ EL8_REPO = ("repos:\n  {name}:\n    conf:\n      baseurl: {baseurl}\n"
     # ... a value that only looks like a number after substitution turns into one.
     ("name: g-4.7\nvars: {MAJOR: 4, MINOR: 7, E: ''}\nx: 1{E}\n", False),
     ("name: g-{MAJOR}.{MINOR}\nvars: {MAJOR: 4, MINOR: 7, N: \"it's\"}\nx: '{N}'\n", True),
-])
+    # Repos iterate in the order of their names *before* substitution: '5-y' < '{MAJOR}-x'.
+    ("name: g-4.7\nvars: {MAJOR: 4, MINOR: 7}\nrepos:\n"
+     + EL8_REPO.format(name="'{MAJOR}-x'", baseurl="{x86_64: http://e.com/a/}")[7:]
+     + EL8_REPO.format(name="5-y", baseurl="{x86_64: http://e.com/b/}")[7:], False),
+], ids=lambda v: repr(v)[:60] if isinstance(v, str) else str(v))
 def test_group_loading_edge_cases(tmp_path: Path, group_yml: str, doozer_fails: bool) -> None:
     data_dir = _case_dir(tmp_path, group_yml, RHEL8)
     result = assert_same(data_dir, "g-4.7")
     assert isinstance(result, Exception) == doozer_fails, result
+    if "5-y" in group_yml:
+        assert isinstance(result, str)
+        assert result.index("localdev-5-y") < result.index("localdev-4-x")
