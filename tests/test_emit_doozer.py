@@ -33,7 +33,7 @@ LONG_LINES = st.lists(st.text(alphabet="ab '\n\"\\\t", min_size=0, max_size=120)
                       ).map(" ".join)
 STRINGS = st.one_of(TEXT, LONG_LINES, st.text())
 KEYS = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_.-]{0,20}", fullmatch=True)
-LEAVES = st.one_of(STRINGS, st.integers(), st.booleans(), st.just({}), st.just([]))
+LEAVES = st.one_of(STRINGS, st.integers(), st.booleans(), st.builds(dict), st.builds(list))
 
 
 def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
