@@ -20,6 +20,10 @@ input that doozer 2020 accepted or mangled):
 - vars that are not one-line strings or numbers (null, booleans, lists, mappings);
 - duplicate keys and non-plain YAML tags (`!!python/...`) in build data;
 - localdev repos with a non-string x86_64 baseurl (an int, say).
+- substitution that creates duplicate keys in group.yml (doozer: the last one wins);
+- a streams.yml that is valid YAML only after substitution (doozer parsed the raw text
+  once before formatting it), and `build_profiles` levels that are not mappings (doozer's
+  gpgcheck lookup raised AttributeError): not reproduced, not generated.
 Out of scope of the oracle (no effect on the bytes of a successful run): git, the `images/`
 directory doozer required, image_build_log_scanner.
 """
@@ -153,6 +157,9 @@ LOWER = string.ascii_lowercase + string.digits
 SAFE_NAME = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,11}", fullmatch=True)
 REPO_NAME = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,14}", fullmatch=True)
 TAG_CHARS = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+# Stream names YAML would read as other types unless quoted, or that need quoting as labels.
+STREAM_NAME = st.one_of(SAFE_NAME, SAFE_NAME, st.sampled_from(
+    ["yes", "on", "1.5", "null", "0o17", "True", "~", "x y", "a:b", "#c", "it's", "é-1"]))
 PATH_PART = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,8}", fullmatch=True)
 
 
@@ -356,7 +363,7 @@ def cases(draw: st.DrawFn) -> Case:
     streams_yml: str | None = None
     names: list[str] = []
     if not rarely(draw, 10):
-        names = draw(st.lists(SAFE_NAME, min_size=0 if rarely(draw, 5) else 1, max_size=6,
+        names = draw(st.lists(STREAM_NAME, min_size=0 if rarely(draw, 5) else 1, max_size=6,
                               unique=True))
         entries = {n: draw(stream_entries(with_vars)) for n in names}
         header = draw(st.sampled_from(["", "---\n", "# STOP. HOLD. PLEASE WAIT.\n\n",
