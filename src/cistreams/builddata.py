@@ -289,7 +289,8 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
         return ()
     if not isinstance(raw, dict):
         raise CistreamsError("must be a mapping of stream name to stream", where)
-    parsed = (parse_entry(name, value, where.child(name, yamlio.line_of(raw, name)), problems)
+    parsed = (parse_entry(name, value, where.child(name, yamlio.line_of(raw, name)), problems,
+                          doozer_2020=options.doozer_2020)
               for name, value in raw.items())
     return tuple(entry for entry in parsed if entry is not None)
 

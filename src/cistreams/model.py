@@ -24,6 +24,7 @@ STREAM_KEYS = frozenset({
     "skip_nvr_check", "okd",
 })
 _STRING_KEYS = ("transform", "upstream_image", "upstream_image_base", "final_user")
+_DOOZER_2020_KEYS = ("transform", "upstream_image", "upstream_image_base")
 _BOOL_KEYS = ("mirror", "mirror_manifest_list", "skip_nvr_check")
 
 
@@ -191,8 +192,12 @@ def _x86_64_url(baseurl: Any, where: Location, problems: Problems) -> str | None
 
 
 def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
-                kind: EntryKind = "stream") -> Entry | None:
-    """Validate one streams.yml entry (types, unknown keys) into an Entry."""
+                kind: EntryKind = "stream", doozer_2020: bool = False) -> Entry | None:
+    """Validate one streams.yml entry (types, unknown keys) into an Entry.
+
+    doozer 2020 read only transform, upstream_image and upstream_image_base; in that mode
+    the other keys are not checked, so whatever doozer rendered still renders.
+    """
     if not isinstance(name, str) or not name:
         problems.error("a stream name must be a non-empty string", where)
         return None
@@ -204,16 +209,17 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
             problems.warn(f"unknown key, ignored{did_you_mean(str(key), STREAM_KEYS)}",
                           where.child(key, line_of(raw, key)))
     errors_before = len(problems.errors)  # only string-key mistakes affect rendering
-    values = {key: _string_value(raw, key, where, problems) for key in _STRING_KEYS}
+    keys = _DOOZER_2020_KEYS if doozer_2020 else _STRING_KEYS
+    values = {key: _string_value(raw, key, where, problems) for key in keys}
     if len(problems.errors) > errors_before:
         return None  # reported; rendering it would only add confusing follow-up errors
-    for key in _BOOL_KEYS:  # reported, but the entry still renders
+    for key in () if doozer_2020 else _BOOL_KEYS:  # reported, but the entry still renders
         if key in raw and not isinstance(raw[key], bool):
             problems.error(f"must be true or false, not {_describe(raw[key])}",
                            where.child(key, line_of(raw, key)))
     lines = {str(k): line_of(raw, k) or where.line or 0 for k in raw}
     return Entry(name, values["transform"], values["upstream_image"],
-                 values["upstream_image_base"], values["final_user"], where, lines, kind)
+                 values["upstream_image_base"], values.get("final_user"), where, lines, kind)
 
 
 def _string_value(raw: dict[str, Any], key: str, where: Location, problems: Problems) -> str | None:
