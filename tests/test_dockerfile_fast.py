@@ -46,7 +46,8 @@ FRAGMENTS = st.sampled_from([
     "LABEL io.k8s.display-name=old\n", "LABEL \"io.k8s.description\"=\"d\"\n",
     "LABEL other=1\n", "RUN a && \\\n    b\n", "RUN a \\\n", "# comment\n", "# escape=`\n",
     "RUN a `\n", "\n", "  \n", "RUN trailing   \n", "RUN x", "USER 1001\n", "ARG V=1\n",
-    "ENV GOPATH=/go \\\n    LOGNAME=x\n", "ENV OPENSHIFT_CI \\\n", "LABEL x=1 \\\n", "ENV \\\n", "RUN a\r\n", "LABEL a=b\x0c\n", "\t\n",
+    "ENV GOPATH=/go \\\n    LOGNAME=x\n", "ENV OPENSHIFT_CI \\\n", "LABEL x=1 \\\n",
+    "ENV \\\n", "RUN a\r\n", "LABEL a=b\x0c\n", "\t\n",
 ])
 TEMPLATES = st.lists(FRAGMENTS, min_size=1, max_size=8).map("".join)
 VALUES = st.one_of(

@@ -24,8 +24,8 @@ def fast_only(objects: list[dict[str, Any]]) -> str:
 
 
 # Characters that exercise every rule: indicators, quotes, breaks, escapes, unicode.
-TRICKY = st.sampled_from(list(" '\"#:-?,[]{}&*!|>%@`\\\n\t\r\0\x85\xa0\u2028\ufeffé€😀") +
-                         ["  ", "\n\n", ": ", " #", "---", "...", "'", "\\\n"])
+TRICKY = st.sampled_from([*list(" '\"#:-?,[]{}&*!|>%@`\\\n\t\r\0\x85\xa0\u2028\ufeffé€😀"),
+                         "  ", "\n\n", ": ", " #", "---", "...", "'", "\\\n"])
 WORDS = st.sampled_from(["true", "no", "null", "~", "1", "0x1F", "1.5e3", "2020-11-30", "=",
                          "<<", "50%", "FROM", "RUN", "a", "word", "x" * 30, "y" * 90])
 TEXT = st.lists(st.one_of(TRICKY, WORDS, st.text(max_size=12)), max_size=40).map("".join)
@@ -33,7 +33,8 @@ LONG_LINES = st.lists(st.text(alphabet="ab '\n\"\\\t", min_size=0, max_size=120)
                       ).map(" ".join)
 STRINGS = st.one_of(TEXT, LONG_LINES, st.text())
 KEYS = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_.-]{0,20}", fullmatch=True)
-LEAVES = st.one_of(STRINGS, st.integers(), st.booleans(), st.builds(dict), st.builds(list))
+LEAVES: st.SearchStrategy[Any] = st.one_of(STRINGS, st.integers(), st.booleans(),
+                                           st.builds(dict), st.builds(list))
 
 
 def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -71,7 +72,7 @@ def test_scalars_at_many_columns_match_pyyaml(value: str, depth: int, key: str) 
     "x" * 78 + "\n" + " " * 3 + "y", "\\" * 100, ("ab\n" * 40) + " ",
 ])
 def test_edge_values_match_pyyaml(value: str) -> None:
-    objects = [{"spec": {"dockerfile": value, "list": [value]}, value and "k" or "e": value}]
+    objects = [{"spec": {"dockerfile": value, "list": [value]}, (value and "k") or "e": value}]
     assert fast_only(objects) == reference(objects)
 
 

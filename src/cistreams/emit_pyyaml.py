@@ -34,6 +34,12 @@ _ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "
 _RESOLVER = Resolver()
 
 
+def plain_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives `text` written as a plain scalar."""
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
 class Analysis(NamedTuple):
     """What PyYAML's analyze_scalar decides, reduced to what block context needs."""
 
@@ -66,7 +72,7 @@ def _has_block_indicator(text: str) -> bool:
 def choose_style(text: str, tag: str, is_key: bool) -> str:
     """'' (plain), "'" or '"', as PyYAML's choose_scalar_style picks in block context."""
     analysis = analyze(text)
-    implicit_plain = _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
+    implicit_plain = plain_tag(text) == tag
     if implicit_plain and analysis.plain and not (is_key and not text):
         return ""
     if tag != STR_TAG:
@@ -81,7 +87,7 @@ class PyYamlScalars:
 
     def __init__(self) -> None:
         self._whole: dict[tuple[str, str, int, int, bool], tuple[str, int]] = {}
-        self._lines: dict[tuple[str, str, int, int, bool, bool], tuple[str, int]] = {}
+        self._lines: dict[tuple[str, object, int, int, bool, bool], tuple[str, int]] = {}
 
     def __call__(self, text: str, tag: str, column: int, indent: int,
                  is_key: bool) -> tuple[str, int]:
@@ -222,7 +228,7 @@ def _double_segment(piece: str, space_next: bool, column: int, indent: int,
             if checkable and column - 1 > WIDTH:
                 spaced = piece[start] == " " if start < size else space_next
                 column = _double_break(parts, indent, spaced)
-        elif token == " ":
+        elif token == " ":  # noqa: S105 (a space, not a password)
             if checkable and column + pos - start > WIDTH:
                 parts.append(piece[start:pos])
                 start = pos

@@ -41,6 +41,7 @@ class TreeWriter:
         self._out: list[str] = []
         self._seen: set[int] = set()
         self._keys: dict[tuple[str, int], str] = {}
+        self._strings: dict[tuple[str, int, int], str] = {}
 
     def document(self, root: Any) -> str:
         """The text of one document whose root is a non-empty mapping (no separator)."""
@@ -73,23 +74,38 @@ class TreeWriter:
     def _items(self, node: dict[Any, Any]) -> list[tuple[Any, Any]]:
         if not self._sort_keys:
             return list(node.items())
-        try:
-            return sorted(node.items(), key=lambda item: item[0])
+        try:  # keys are unique, so the values are never compared
+            return sorted(node.items())
         except TypeError:
             raise Unsupported("keys that cannot be sorted") from None
 
     def _mapping(self, node: dict[Any, Any], indent: int, first_inline: bool) -> None:
-        if indent > MAX_INDENT:
-            raise Unsupported("nesting too deep")
-        self._enter(node)
-        out = self._out
+        if indent > MAX_INDENT or id(node) in self._seen:
+            raise Unsupported("nesting too deep, or an object PyYAML would write as an alias")
+        self._seen.add(id(node))
+        out, keys, strings = self._out, self._keys, self._strings
         pad = "\n" + " " * indent
         for number, (key, value) in enumerate(self._items(node)):
             if number or not first_inline:
                 out.append(pad)
-            head = self._key(key, indent)
+            head = keys.get((key, indent)) if type(key) is str else None
+            if head is None:
+                head = self._key(key, indent)
             out.append(head)
-            self._value(value, indent, indent + len(head))
+            if type(value) is str:  # most values: one cached lookup
+                column = indent + len(head)
+                text = strings.get((value, column, indent + 2))
+                if text is None:
+                    text = self._string(value, column, indent + 2)
+                out.append(text)
+            else:
+                self._value(value, indent, indent + len(head))
+
+    def _string(self, value: str, column: int, indent: int) -> str:
+        text, _ = self._scalar(value, STR_TAG, column, indent, False)
+        if len(value) < 256:  # long values (Dockerfiles) are unique; do not keep them
+            self._strings[(value, column, indent)] = text
+        return text
 
     def _value(self, value: Any, indent: int, column: int) -> None:
         """A mapping value after `key:` (the key starts at `indent`, `:` ends at `column`)."""

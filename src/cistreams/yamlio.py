@@ -186,10 +186,19 @@ def read_text(path: Path, display_name: str) -> str:
 
 
 # --- writing -------------------------------------------------------------------------------
+# The fast writers live in emit*.py; the PyYAML calls below define the bytes and remain the
+# fallback for anything the fast writers are not proven on.
 
 
 def dump_doozer(objects: list[dict[str, Any]]) -> str:
     """Exactly what doozer's `yaml.dump_all(objects, f, default_flow_style=False)` writes."""
+    from cistreams import emit
+
+    return emit.dump_doozer(objects, reference_dump_doozer)
+
+
+def reference_dump_doozer(objects: list[dict[str, Any]]) -> str:
+    """doozer's own call, with PyYAML's pure-Python emitter (slow; the definition)."""
     return yaml.dump_all(objects, Dumper=yaml.Dumper, default_flow_style=False)
 
 
@@ -211,6 +220,13 @@ _ReadableDumper.add_representer(str, _represent_str)
 
 def dump_readable(objects: list[dict[str, Any]]) -> str:
     """Multi-document YAML for people: keys in insertion order, Dockerfiles as literal blocks."""
+    from cistreams import emit
+
+    return emit.dump_readable(objects, reference_dump_readable)
+
+
+def reference_dump_readable(objects: list[dict[str, Any]]) -> str:
+    """The readable bytes as libyaml writes them (the definition of dump_readable)."""
     return yaml.dump_all(
         objects,
         Dumper=_ReadableDumper,

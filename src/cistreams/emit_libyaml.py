@@ -1,0 +1,140 @@
+"""Scalars as the readable writer puts them: libyaml's choices, width 4096, unicode allowed.
+
+The readable output used to come from PyYAML's libyaml dumper with strings containing a
+newline requested as literal blocks. This writer makes the same choices for the scalars it
+is sure about (plain, single-quoted and double-quoted text that fits on one line, literal
+blocks with plain or `-` chomping) and raises Unsupported for the rest (lines long enough to
+fold, unusual line breaks, `+` chomping, indentation indicators), so those dumps still go
+through libyaml and the bytes never change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from yaml import ScalarNode
+from yaml.resolver import Resolver
+
+from cistreams.emit_tree import STR_TAG, Unsupported
+
+WIDTH = 4096
+# libyaml's printable set when unicode is allowed (no NEL, no astral planes, no BOM).
+_SPECIAL = re.compile(r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_ODD_BREAKS = re.compile(r"[\r\x85\u2028\u2029]")
+_LEADING_INDICATOR = "#,[]{}&*!|>'\"%@`"
+_BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
+_BLOCK_INDICATOR = re.compile(r":(?=[\0 \t\r\n\x85\u2028\u2029]|\Z)|(?<=[\0 \t\r\n\x85\u2028\u2029])#")
+_ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v",
+            "\x0c": "f", "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N",
+            "\xa0": "_", "\u2028": "L", "\u2029": "P"}
+_NEEDS_ESCAPE = re.compile(r'[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\]')
+_RESOLVER = Resolver()
+
+
+def plain_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives `text` written as a plain scalar."""
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
+class Analysis(NamedTuple):
+    """libyaml's analysis of a scalar, reduced to what block context needs."""
+
+    multiline: bool
+    plain: bool
+    single: bool
+    block: bool
+
+
+def analyze(text: str) -> Analysis:
+    """The styles libyaml allows for `text` in block context (unicode allowed)."""
+    if not text:
+        return Analysis(False, True, True, False)
+    if _ODD_BREAKS.search(text):
+        raise Unsupported("line breaks other than \\n")
+    multiline = "\n" in text
+    # Spaces before a break, and special characters, leave only double quotes.
+    hopeless = " \n" in text or _SPECIAL.search(text) is not None
+    single = not hopeless and "\n " not in text
+    block = not hopeless and text[-1] != " "
+    plain = (single and not multiline and text[0] != " " and text[-1] != " "
+             and not _has_block_indicator(text))
+    return Analysis(multiline, plain, single, block)
+
+
+def _has_block_indicator(text: str) -> bool:
+    if text.startswith(("---", "...")) or text[0] in _LEADING_INDICATOR:
+        return True
+    if text[0] in "?:-" and (len(text) == 1 or text[1] in _BLANKZ):
+        return True
+    return _BLOCK_INDICATOR.search(text) is not None
+
+
+class LibYamlScalars:
+    """A scalar writer for emit_tree; the cache lives as long as one dump."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, int, bool], str] = {}
+
+    def __call__(self, text: str, tag: str, column: int, indent: int,
+                 is_key: bool) -> tuple[str, int]:
+        """The characters written for `text` after `column`; the column is not tracked
+        after a literal block (nothing follows one on its line)."""
+        key = (text, tag, indent, is_key)
+        written = self._cache.get(key) if len(text) < 256 else None
+        if written is None:
+            written = _scalar(text, tag, indent, is_key)
+            if len(text) < 256:
+                self._cache[key] = written
+        if "\n" not in written and column + len(written) > WIDTH:
+            raise Unsupported("a line long enough for libyaml to fold")
+        return written, column + len(written)
+
+
+def _scalar(text: str, tag: str, indent: int, is_key: bool) -> str:
+    analysis = analyze(text)
+    lead = "" if is_key else " "
+    literal = tag == STR_TAG and "\n" in text  # the readable representer asks for "|"
+    if literal and not is_key:
+        if analysis.block:
+            return lead + _literal(text, indent)
+        return lead + _double(text)
+    implicit = plain_tag(text) == tag
+    if implicit and analysis.plain and (text or not is_key):
+        return lead + text
+    if tag != STR_TAG:
+        raise Unsupported("a non-string scalar that needs a tag")
+    if analysis.single and not analysis.multiline:
+        return lead + "'" + text.replace("'", "''") + "'"
+    if analysis.multiline:
+        raise Unsupported("a multi-line key")
+    return lead + _double(text)
+
+
+def _literal(text: str, indent: int) -> str:
+    """A `|` block: clip chomping for one final newline, `-` for none, else libyaml."""
+    if text[0] in " \n":
+        raise Unsupported("a literal block that needs an indentation indicator")
+    if text.endswith("\n\n"):
+        raise Unsupported("a literal block that needs keep chomping")
+    body = text[:-1] if text.endswith("\n") else text
+    pad = " " * indent
+    lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
+    return ("|\n" if text.endswith("\n") else "|-\n") + lines
+
+
+def _double(text: str) -> str:
+    """A double-quoted scalar on one line with libyaml's escapes."""
+    return '"' + _NEEDS_ESCAPE.sub(lambda m: _escape(m.group()), text) + '"'
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return "\\" + _ESCAPES[ch]
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
