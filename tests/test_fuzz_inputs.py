@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from helpers import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from helpers import run_cli
 
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
 PREVIOUS = b"previous output\n"
@@ -84,7 +85,7 @@ def text_mutation(draw: st.DrawFn, text: str) -> str:
     elif kind == "cut":
         lines[index] = lines[index][: draw(st.integers(0, len(lines[index])))]
     else:
-        garbage = draw(st.sampled_from(HOSTILE + ["\t", ": ", "[", "{", "&a", "*a", "<<: *a"]))
+        garbage = draw(st.sampled_from([*HOSTILE, "\t", ": ", "[", "{", "&a", "*a", "<<: *a"]))
         position = draw(st.integers(0, len(lines[index])))
         lines[index] = lines[index][:position] + garbage + lines[index][position:]
     return "".join(lines)

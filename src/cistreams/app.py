@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cistreams import builddata, output, render, transforms, yamlio
+from cistreams import builddata, output, render, schema, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
@@ -131,7 +131,22 @@ def render_request(request: GenerateRequest, problems: Problems,
     options = render.RenderOptions(request.doozer_2020, request.live_test,
                                    all_entries=not (request.streams or request.images),
                                    daemonset=request.daemonset)
-    return render.render(data.group, entries, registry, options, problems)
+    rendered = render.render(data.group, entries, registry, options, problems)
+    _validate_schemas(rendered, request.doozer_2020, problems)
+    problems.check()
+    return rendered
+
+
+def _validate_schemas(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
+    """Every object must match its API schema; in doozer-2020 mode a mismatch is a warning."""
+    violations = schema.find_violations(rendered.objects, doozer_2020)
+    if doozer_2020:
+        # doozer never wrote strategy.type; the API server infers it from dockerStrategy.
+        violations = [v for v in violations
+                      if not (v.path == "spec.strategy" and "'type'" in v.message)]
+    report = problems.warn if doozer_2020 else problems.error
+    for message in schema.summarise(violations):
+        report(f"generated object does not match its API schema: {message}")
 
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,

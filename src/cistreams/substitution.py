@@ -69,10 +69,10 @@ def substitute_tree(data: Any, fmt: Formatter, where: Location, *, sort_keys: bo
     sorted keys before substituting (the reason local-dev repos come out alphabetically).
     """
     if isinstance(data, str):
-        return fmt(data, where)
+        return fmt(data, where) if _has_brace(data) else data
     if isinstance(data, list):
-        items = MarkedSeq(substitute_tree(v, fmt, where.child(i, line_of(data, i)),
-                                          sort_keys=sort_keys) for i, v in enumerate(data))
+        items = MarkedSeq(_child(v, fmt, where, i, line_of(data, i), sort_keys)
+                          for i, v in enumerate(data))
         items.line = getattr(data, "line", where.line or 0)
         items.item_lines = list(getattr(data, "item_lines", []))
         return items
@@ -84,12 +84,27 @@ def substitute_tree(data: Any, fmt: Formatter, where: Location, *, sort_keys: bo
         pairs = sorted(data.items(), key=_sort_key) if sort_keys else data.items()
         for key, value in pairs:
             line = line_of(data, key)
-            new_key = fmt(key, where.child(key, line)) if isinstance(key, str) else key
-            result[new_key] = substitute_tree(value, fmt, where.child(new_key, line),
-                                              sort_keys=sort_keys)
+            new_key = key
+            if isinstance(key, str) and _has_brace(key):
+                new_key = fmt(key, where.child(key, line))
+            result[new_key] = _child(value, fmt, where, new_key, line, sort_keys)
             result.key_lines[new_key] = line or result.line
         return result
     return data
+
+
+def _has_brace(text: str) -> bool:
+    return "{" in text or "}" in text
+
+
+def _child(value: Any, fmt: Formatter, where: Location, key: Any, line: int | None,
+           sort_keys: bool) -> Any:
+    """substitute_tree one level down; plain strings (the bulk of a file) skip the Location."""
+    if isinstance(value, str) and not _has_brace(value):
+        return value
+    if not isinstance(value, str | list | dict):
+        return value
+    return substitute_tree(value, fmt, where.child(key, line), sort_keys=sort_keys)
 
 
 def _sort_key(item: tuple[Any, Any]) -> tuple[str, str]:

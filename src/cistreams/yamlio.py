@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from cistreams import yamlevents
 from cistreams.errors import CistreamsError, Location
 
 # A real build-data file expands to well under a million nodes; an alias bomb expands to
@@ -145,6 +146,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def load(text: str, display_name: str, include_resolver: IncludeResolver | None = None) -> Any:
     """Parse one YAML (or JSON) document safely; errors name `display_name` and the line."""
+    if include_resolver is None:
+        try:
+            fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq)
+        except (yaml.YAMLError, RecursionError):
+            fast = yamlevents.FALLBACK  # the general path below reports it with its line
+        if fast is not yamlevents.FALLBACK:
+            return fast
     loader = _Loader(text)
     loader.display_name = display_name
     loader.include_resolver = include_resolver
@@ -152,7 +160,8 @@ def load(text: str, display_name: str, include_resolver: IncludeResolver | None 
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(node, display_name)
+        if "&" in text:  # without an anchor there can be no alias, hence no bomb
+            _check_expansion(node, display_name)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

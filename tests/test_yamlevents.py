@@ -1,0 +1,74 @@
+"""The event-built fast path loads exactly what the general (node) path loads, lines included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cistreams import yamlevents, yamlio
+from cistreams.errors import CistreamsError
+from helpers import corpus_dirs
+
+
+def general(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlevents, "load", lambda *_: yamlevents.FALLBACK)
+        return yamlio.load(text, "f.yml")
+
+
+def marks(data: Any) -> Any:
+    """The data with every container's line marks spelled out, for comparison."""
+    if isinstance(data, yamlio.MarkedMap):
+        return ("map", data.line, {k: (data.key_lines[k], marks(v)) for k, v in data.items()})
+    if isinstance(data, yamlio.MarkedSeq):
+        return ("seq", data.line, list(zip(data.item_lines, map(marks, data), strict=True)))
+    return (type(data).__name__, data)
+
+
+def files() -> list[Path]:
+    found = []
+    for folder in corpus_dirs():
+        found += [p for p in sorted(folder.rglob("*.yml")) if p.name != "group.ext.yml"]
+    return found
+
+
+@pytest.mark.parametrize("path", files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_files_load_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text()
+    fast = yamlevents.load(text, "f.yml", yamlio.MarkedMap, yamlio.MarkedSeq)
+    assert fast is not yamlevents.FALLBACK
+    assert marks(fast) == marks(general(text, monkeypatch))
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                    st.text(max_size=12), st.sampled_from(["yes", "no", "~", "0x1f", "1_000",
+                                                           "2020-01-01", "<<", "=", ".inf"]))
+TREES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree=TREES, flow=st.booleans())
+def test_random_documents_load_the_same(tree: Any, flow: bool) -> None:
+    text = yaml.safe_dump(tree, default_flow_style=flow, allow_unicode=True)
+    with pytest.MonkeyPatch.context() as patch:
+        try:
+            slow: Any = marks(general(text, patch))
+        except CistreamsError as exc:
+            slow = str(exc)
+    try:
+        fast: Any = marks(yamlio.load(text, "f.yml"))
+    except CistreamsError as exc:
+        fast = str(exc)
+    assert fast == slow
+
+
+def test_anchors_and_merges_take_the_general_path() -> None:
+    text = "a: &x {k: 1}\nb:\n  <<: *x\n  j: 2\n"
+    assert yamlevents.load(text, "f", yamlio.MarkedMap, yamlio.MarkedSeq) is yamlevents.FALLBACK
+    assert yamlio.load(text, "f") == {"a": {"k": 1}, "b": {"k": 1, "j": 2}}
