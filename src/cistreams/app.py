@@ -13,41 +13,9 @@ from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.model import Entry
+from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, Source
 
-COMPAT_DOOZER_2020 = "doozer-2020"
-COMPAT_MODES = (COMPAT_DOOZER_2020,)
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the build data comes from (doozer's global options)."""
-
-    data_path: str
-    group: str
-    working_dir: Path | None = None
-    assembly: str = "stream"
-    var_overrides: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    """Everything `gen-buildconfigs` was asked to do."""
-
-    source: Source
-    output: str
-    streams: tuple[str, ...] = ()
-    images: tuple[str, ...] = ()
-    live_test: bool = False
-    compat: str | None = None
-    daemonset: bool = True
-    apply: bool = False
-    as_user: str | None = None
-
-    @property
-    def doozer_2020(self) -> bool:
-        """True in byte-for-byte doozer 2020 mode."""
-        return self.compat == COMPAT_DOOZER_2020
-
+__all__ = ["COMPAT_DOOZER_2020", "COMPAT_MODES", "GenerateRequest", "Source", "check", "generate"]
 
 @dataclass
 class GenerateResult:

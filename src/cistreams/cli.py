@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from cistreams import __version__, app
+from cistreams import __version__, options
 from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Problems
 
@@ -78,7 +78,7 @@ def images_streams() -> None:
 
 
 def _source(ctx: click.Context, data_path: str | None, group: str | None,
-            working_dir: Path | None, assembly: str, variables: tuple[str, ...]) -> app.Source:
+            working_dir: Path | None, assembly: str, variables: tuple[str, ...]) -> options.Source:
     root = ctx.find_object(Globals) or Globals(None, None, None, False)
     data_path = data_path or root.data_path
     group = group or root.group
@@ -88,7 +88,7 @@ def _source(ctx: click.Context, data_path: str | None, group: str | None,
     if not group:
         raise click.UsageError("no group: give -g/--group NAME (or set CISTREAMS_GROUP / "
                                "DOOZER_GROUP)")
-    return app.Source(data_path, group, working_dir or root.working_dir, assembly,
+    return options.Source(data_path, group, working_dir or root.working_dir, assembly,
                       tuple(_parse_var(v) for v in variables))
 
 
@@ -140,7 +140,7 @@ def source_options(func: Any) -> Any:
 @click.option("--live-test-mode", is_flag=True,
               help="Generate live-test BuildConfigs: '.test' is appended to the group label "
                    "and to the source and destination tags, so nothing reaches real CI tags.")
-@click.option("--compat", type=click.Choice(app.COMPAT_MODES), default=None,
+@click.option("--compat", type=click.Choice(options.COMPAT_MODES), default=None,
               help="doozer-2020: write exactly the bytes doozer wrote in late 2020 (apiVersion "
                    "v1 BuildConfigs, an extensions/v1beta1 DaemonSet, its quirks).")
 @click.option("--no-daemonset", is_flag=True,
@@ -165,7 +165,9 @@ def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple
     if images and compat:
         raise click.UsageError("--image needs the default mode: doozer 2020 did not read "
                                "image metadata")
-    request = app.GenerateRequest(source, output, streams, images, live_test_mode, compat,
+    from cistreams import app  # imported here so that --help stays fast
+
+    request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                   daemonset=not no_daemonset, apply=apply_, as_user=as_user)
     problems = Problems()
     try:
@@ -190,7 +192,7 @@ cli.add_command(gen_buildconfigs)
 
 
 @cli.command("check", context_settings=CONTEXT)
-@click.option("--compat", type=click.Choice(app.COMPAT_MODES), default=None,
+@click.option("--compat", type=click.Choice(options.COMPAT_MODES), default=None,
               help="Check with doozer 2020's rules (only the six transforms it knew).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json prints one object for CI bots.")
@@ -205,7 +207,9 @@ def check(ctx: click.Context, compat: str | None, output_format: str, data_path_
     and repo, and renders every BuildConfig in memory. Exit status 0 when clean, 1 otherwise.
     """
     source = _source(ctx, data_path_, group_, working_dir_, assembly, variables)
-    report = app.check(source, compat == app.COMPAT_DOOZER_2020)
+    from cistreams import app  # imported here so that --help stays fast
+
+    report = app.check(source, compat == options.COMPAT_DOOZER_2020)
     if output_format == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:

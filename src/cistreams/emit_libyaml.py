@@ -16,7 +16,7 @@ from typing import NamedTuple
 from yaml import ScalarNode
 from yaml.resolver import Resolver
 
-from cistreams.emit_tree import STR_TAG, Unsupported
+from cistreams.emit_tree import STR_TAG, Unsupported, is_simple_plain
 
 WIDTH = 4096
 # libyaml's printable set when unicode is allowed (no NEL, no astral planes, no BOM).
@@ -51,11 +51,17 @@ def analyze(text: str) -> Analysis:
     """The styles libyaml allows for `text` in block context (unicode allowed)."""
     if not text:
         return Analysis(False, True, True, False)
-    if _ODD_BREAKS.search(text):
-        raise Unsupported("line breaks other than \\n")
+    if text.isascii():  # the common case, without regex scans of a whole Dockerfile
+        if "\r" in text:
+            raise Unsupported("line breaks other than \\n")
+        special = not text.replace("\n", "").isprintable()
+    else:
+        if _ODD_BREAKS.search(text):
+            raise Unsupported("line breaks other than \\n")
+        special = _SPECIAL.search(text) is not None
     multiline = "\n" in text
     # Spaces before a break, and special characters, leave only double quotes.
-    hopeless = " \n" in text or _SPECIAL.search(text) is not None
+    hopeless = " \n" in text or special
     single = not hopeless and "\n " not in text
     block = not hopeless and text[-1] != " "
     plain = (single and not multiline and text[0] != " " and text[-1] != " "
@@ -93,8 +99,10 @@ class LibYamlScalars:
 
 
 def _scalar(text: str, tag: str, indent: int, is_key: bool) -> str:
-    analysis = analyze(text)
     lead = "" if is_key else " "
+    if tag == STR_TAG and is_simple_plain(text):
+        return lead + text
+    analysis = analyze(text)
     literal = tag == STR_TAG and "\n" in text  # the readable representer asks for "|"
     if literal and not is_key:
         if analysis.block:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from yaml import ScalarNode
 from yaml.resolver import Resolver
 
-from cistreams.emit_tree import STR_TAG, Unsupported
+from cistreams.emit_tree import STR_TAG, Unsupported, is_simple_plain
 
 WIDTH = 80
 _BREAKS = "\n\x85\u2028\u2029"
@@ -53,7 +53,10 @@ def analyze(text: str) -> Analysis:
     if not text:
         return Analysis(False, True, True)
     multiline = any(ch in text for ch in _BREAKS)
-    special = _SPECIAL.search(text) is not None
+    if text.isascii():  # the common case, without a regex scan of a whole Dockerfile
+        special = not text.replace("\n", "").isprintable()
+    else:
+        special = _SPECIAL.search(text) is not None
     single = not (special or _SPACE_BREAK.search(text) or _BREAK_SPACE.search(text))
     plain = single and not multiline and text[0] != " " and text[-1] != " "
     if plain and _has_block_indicator(text):
@@ -71,6 +74,8 @@ def _has_block_indicator(text: str) -> bool:
 
 def choose_style(text: str, tag: str, is_key: bool) -> str:
     """'' (plain), "'" or '"', as PyYAML's choose_scalar_style picks in block context."""
+    if tag == STR_TAG and is_simple_plain(text):
+        return ""
     analysis = analyze(text)
     implicit_plain = plain_tag(text) == tag
     if implicit_plain and analysis.plain and not (is_key and not text):

@@ -13,8 +13,19 @@ and alias) raises `Unsupported`, and the caller falls back to PyYAML itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+
+_SIMPLE = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*\Z")
+# Letter-initial words PyYAML's resolver reads as booleans or null (any capitalisation).
+_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+
+
+def is_simple_plain(text: str) -> bool:
+    """True for text both writers always write plain, as a string, with no analysis: a
+    letter, then letters, digits and `_./-` (no spaces, indicators or resolvable words)."""
+    return _SIMPLE.match(text) is not None and text.lower() not in _WORDS
 
 
 class Unsupported(Exception):
@@ -158,7 +169,9 @@ class TreeWriter:
 def dump_documents(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
                    separator: str, first_separator: str) -> str:
     """All documents, each preceded by `separator` (`first_separator` for the first)."""
-    writer = TreeWriter(scalar, sort_keys)
+    from cistreams.emit_template import TemplateWriter
+
+    writer = TemplateWriter(scalar, sort_keys)
     parts: list[str] = []
     for number, root in enumerate(objects):
         parts.append(separator if number else first_separator)

@@ -1,0 +1,40 @@
+"""What a run was asked to do: plain records, cheap to import (the CLI needs them for --help)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+COMPAT_DOOZER_2020 = "doozer-2020"
+COMPAT_MODES = (COMPAT_DOOZER_2020,)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the build data comes from (doozer's global options)."""
+
+    data_path: str
+    group: str
+    working_dir: Path | None = None
+    assembly: str = "stream"
+    var_overrides: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Everything `gen-buildconfigs` was asked to do."""
+
+    source: Source
+    output: str
+    streams: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    live_test: bool = False
+    compat: str | None = None
+    daemonset: bool = True
+    apply: bool = False
+    as_user: str | None = None
+
+    @property
+    def doozer_2020(self) -> bool:
+        """True in byte-for-byte doozer 2020 mode."""
+        return self.compat == COMPAT_DOOZER_2020
