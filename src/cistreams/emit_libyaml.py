@@ -13,29 +13,20 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from yaml import ScalarNode
-from yaml.resolver import Resolver
-
-from cistreams.emit_tree import STR_TAG, Unsupported, is_simple_plain
+from cistreams.emit_tree import (
+    STR_TAG,
+    Unsupported,
+    escape_char,
+    has_block_indicator,
+    is_simple_plain,
+    plain_tag,
+)
 
 WIDTH = 4096
 # libyaml's printable set when unicode is allowed (no NEL, no astral planes, no BOM).
 _SPECIAL = re.compile(r"[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
 _ODD_BREAKS = re.compile(r"[\r\x85\u2028\u2029]")
-_LEADING_INDICATOR = "#,[]{}&*!|>'\"%@`"
-_BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
-_BLOCK_INDICATOR = re.compile(r":(?=[\0 \t\r\n\x85\u2028\u2029]|\Z)|(?<=[\0 \t\r\n\x85\u2028\u2029])#")
-_ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v",
-            "\x0c": "f", "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N",
-            "\xa0": "_", "\u2028": "L", "\u2029": "P"}
 _NEEDS_ESCAPE = re.compile(r'[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\]')
-_RESOLVER = Resolver()
-
-
-def plain_tag(text: str) -> str:
-    """The tag PyYAML's resolver gives `text` written as a plain scalar."""
-    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return tag
 
 
 class Analysis(NamedTuple):
@@ -65,16 +56,9 @@ def analyze(text: str) -> Analysis:
     single = not hopeless and "\n " not in text
     block = not hopeless and text[-1] != " "
     plain = (single and not multiline and text[0] != " " and text[-1] != " "
-             and not _has_block_indicator(text))
+             and not has_block_indicator(text))
     return Analysis(multiline, plain, single, block)
 
-
-def _has_block_indicator(text: str) -> bool:
-    if text.startswith(("---", "...")) or text[0] in _LEADING_INDICATOR:
-        return True
-    if text[0] in "?:-" and (len(text) == 1 or text[1] in _BLANKZ):
-        return True
-    return _BLOCK_INDICATOR.search(text) is not None
 
 
 class LibYamlScalars:
@@ -134,15 +118,4 @@ def _literal(text: str, indent: int) -> str:
 
 def _double(text: str) -> str:
     """A double-quoted scalar on one line with libyaml's escapes."""
-    return '"' + _NEEDS_ESCAPE.sub(lambda m: _escape(m.group()), text) + '"'
-
-
-def _escape(ch: str) -> str:
-    if ch in _ESCAPES:
-        return "\\" + _ESCAPES[ch]
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02X}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04X}"
-    return f"\\U{code:08X}"
+    return '"' + _NEEDS_ESCAPE.sub(lambda m: escape_char(m.group()), text) + '"'

@@ -13,31 +13,22 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from yaml import ScalarNode
-from yaml.resolver import Resolver
-
-from cistreams.emit_tree import STR_TAG, Unsupported, is_simple_plain
+from cistreams.emit_tree import (
+    STR_TAG,
+    Unsupported,
+    escape_char,
+    has_block_indicator,
+    is_simple_plain,
+    plain_tag,
+)
 
 WIDTH = 80
 _BREAKS = "\n\x85\u2028\u2029"
-_SPACE_OR_BREAK = "\0 \t\r\n\x85\u2028\u2029"
 _SPECIAL = re.compile(r"[^\n\x20-\x7e]")  # anything else needs a double-quoted escape
-_LEADING_INDICATOR = "#,[]{}&*!|>'\"%@`"
-_BLOCK_INDICATOR = re.compile(r":(?=[\0 \t\r\n\x85\u2028\u2029]|\Z)|(?<=[\0 \t\r\n\x85\u2028\u2029])#")
 _BREAK_SPACE = re.compile(r"\n ")
 _SPACE_BREAK = re.compile(r" \n")
 _LINE_PIECES = re.compile(r" +|[^ ]+")
 _DQ_PIECES = re.compile(r"[^\x20-\x7e]|[\"\\]| |[\x21\x23-\x5b\x5d-\x7e]+")
-_ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v",
-            "\x0c": "f", "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N",
-            "\xa0": "_", "\u2028": "L", "\u2029": "P"}
-_RESOLVER = Resolver()
-
-
-def plain_tag(text: str) -> str:
-    """The tag PyYAML's resolver gives `text` written as a plain scalar."""
-    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return tag
 
 
 class Analysis(NamedTuple):
@@ -59,17 +50,10 @@ def analyze(text: str) -> Analysis:
         special = _SPECIAL.search(text) is not None
     single = not (special or _SPACE_BREAK.search(text) or _BREAK_SPACE.search(text))
     plain = single and not multiline and text[0] != " " and text[-1] != " "
-    if plain and _has_block_indicator(text):
+    if plain and has_block_indicator(text):
         plain = False
     return Analysis(multiline, plain, single)
 
-
-def _has_block_indicator(text: str) -> bool:
-    if text.startswith(("---", "...")) or text[0] in _LEADING_INDICATOR:
-        return True
-    if text[0] in "?:-" and (len(text) == 1 or text[1] in _SPACE_OR_BREAK):
-        return True
-    return _BLOCK_INDICATOR.search(text) is not None
 
 
 def choose_style(text: str, tag: str, is_key: bool) -> str:
@@ -148,7 +132,7 @@ class PyYamlScalars:
     def _double(self, text: str, column: int, indent: int, split: bool) -> tuple[str, int]:
         """write_double_quoted, one segment per escaped line break (the state resets there)."""
         if not split:
-            escaped = "".join(_escape(ch) if _needs_escape(ch) else ch for ch in text)
+            escaped = "".join(escape_char(ch) if _needs_escape(ch) else ch for ch in text)
             return escaped, column + len(escaped)
         parts: list[str] = []
         pieces = [line + "\n" for line in text.split("\n")]
@@ -200,17 +184,6 @@ def _needs_escape(ch: str) -> bool:
     return not ("\x20" <= ch <= "\x7e") or ch in '"\\'
 
 
-def _escape(ch: str) -> str:
-    if ch in _ESCAPES:
-        return "\\" + _ESCAPES[ch]
-    code = ord(ch)
-    if code <= 0xFF:
-        return f"\\x{code:02X}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04X}"
-    return f"\\U{code:08X}"
-
-
 def _double_segment(piece: str, space_next: bool, column: int, indent: int,
                     is_first: bool, is_last: bool) -> tuple[str, int]:
     """One segment of a double-quoted scalar, ending just after an escaped line break.
@@ -226,7 +199,7 @@ def _double_segment(piece: str, space_next: bool, column: int, indent: int,
         pos, token = match.start(), match.group()
         checkable = (pos > 0 or not is_first) and (pos < size - 1 or not is_last)
         if len(token) == 1 and _needs_escape(token):
-            escaped = _escape(token)
+            escaped = escape_char(token)
             parts.append(piece[start:pos] + escaped)
             column += pos - start + len(escaped)
             start = pos + 1

@@ -17,6 +17,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from yaml import ScalarNode
+from yaml.resolver import Resolver
+
 _SIMPLE = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*\Z")
 # Letter-initial words PyYAML's resolver reads as booleans or null (any capitalisation).
 _WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
@@ -177,3 +180,41 @@ def dump_documents(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
         parts.append(separator if number else first_separator)
         parts.append(writer.document(root))
     return "".join(parts)
+
+
+# --- scalar rules both writers share (PyYAML and libyaml agree on these) -------------------
+
+_LEADING_INDICATOR = "#,[]{}&*!|>'\"%@`"
+_BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
+_BLOCK_INDICATOR = re.compile(r":(?=[\0 \t\r\n\x85\u2028\u2029]|\Z)|(?<=[\0 \t\r\n\x85\u2028\u2029])#")
+_ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v",
+            "\x0c": "f", "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N",
+            "\xa0": "_", "\u2028": "L", "\u2029": "P"}
+_RESOLVER = Resolver()
+
+
+def plain_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives `text` written as a plain scalar."""
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag
+
+
+def has_block_indicator(text: str) -> bool:
+    """True when non-empty `text` cannot be a plain scalar in block context (indicators)."""
+    if text.startswith(("---", "...")) or text[0] in _LEADING_INDICATOR:
+        return True
+    if text[0] in "?:-" and (len(text) == 1 or text[1] in _BLANKZ):
+        return True
+    return _BLOCK_INDICATOR.search(text) is not None
+
+
+def escape_char(ch: str) -> str:
+    """A character as a double-quoted YAML escape."""
+    if ch in _ESCAPES:
+        return "\\" + _ESCAPES[ch]
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
