@@ -150,6 +150,9 @@ def remote(tmp_path: Path) -> Path:
     work.mkdir()
     _git("init", "-q", "-b", "openshift-4.17", cwd=work)
     write(work)
+    override = work / "ci_transforms" / "rhel-8" / "golang"
+    override.mkdir(parents=True)
+    (override / "Dockerfile").write_text("FROM replaced-by-buildconfig\n# from the build data\n")
     _git("add", "-A", cwd=work)
     _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data", cwd=work)
     bare = tmp_path / "ocp-build-data.git"
@@ -192,3 +195,16 @@ def test_git_is_run_with_argument_lists(tmp_path: Path) -> None:
     builddata.locate(url, "openshift-4.17", tmp_path, fake)
     assert calls[-1][:6] == ["git", "clone", "--quiet", "--depth", "1", "--branch"]
     assert calls[-1][-2] == url  # one argument, never interpreted by a shell
+
+
+def test_cli_renders_from_a_remote_without_a_working_dir(
+        remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clone lives in a temporary folder; transforms must be read before it is removed."""
+    from helpers import run_cli
+
+    monkeypatch.setattr(builddata, "is_remote", lambda path: path == str(remote))
+    out = tmp_path / "out.yaml"
+    result = run_cli("--data-path", str(remote), "-g", "openshift-4.17", "gen-buildconfigs",
+                     "-o", str(out))
+    assert result.code == 0, result.stderr
+    assert "# from the build data" in out.read_text()

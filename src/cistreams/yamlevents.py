@@ -50,6 +50,7 @@ class _Builder:
         self.root: Any = None
 
     def run(self) -> Any:
+        """Consume the whole event stream and return the document's root."""
         get: Callable[[], Any] = self.parser.get_event
         get()  # StreamStart
         event = get()
