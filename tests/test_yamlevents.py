@@ -72,3 +72,40 @@ def test_anchors_and_merges_take_the_general_path() -> None:
     text = "a: &x {k: 1}\nb:\n  <<: *x\n  j: 2\n"
     assert yamlevents.load(text, "f", yamlio.MarkedMap, yamlio.MarkedSeq) is yamlevents.FALLBACK
     assert yamlio.load(text, "f") == {"a": {"k": 1}, "b": {"k": 1, "j": 2}}
+
+
+SUBSTITUTED = """\
+golang-{GO}:
+  upstream_image: registry/ocp/builder:golang-{GO}-openshift-{MAJOR}.{MINOR}
+  aliases:
+  - a-{GO}
+  - '{NOPE}'
+  - plain
+  nested:
+    deep: '{{literal}} {UNKNOWN}'
+  '{MAJOR}': key-is-a-placeholder
+plain: '{{MAJOR}}'
+"""
+
+
+def test_substitution_while_loading_equals_substitution_after(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cistreams import substitution
+    from cistreams.errors import Problems
+
+    variables = {"GO": "1.22", "MAJOR": 4, "MINOR": 17}
+    results = []
+    for fast in (True, False):
+        problems = Problems()
+        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(yamlevents, "load", lambda *_: yamlevents.FALLBACK)
+            data = substitution.load_substituted(SUBSTITUTED, "streams.yml", fmt)
+        results.append((marks(data), problems.warnings))
+    assert results[0] == results[1]
+    assert results[0][1] == [
+        "streams.yml:5: golang-1.22.aliases.1: unknown placeholder {NOPE}; left as written "
+        "(known: GO, MAJOR, MINOR)",
+        "streams.yml:8: golang-1.22.nested.deep: unknown placeholder {UNKNOWN}; left as "
+        "written (known: GO, MAJOR, MINOR)"]

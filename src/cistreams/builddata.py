@@ -282,9 +282,8 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
     if options.doozer_2020:
         raw = yamlio.load(_doozer_format(text, variables, where, problems), path.name)
     else:
-        loaded = yamlio.load(text, path.name)
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
-        raw = substitution.substitute_tree(loaded, fmt, where)
+        raw = substitution.load_substituted(text, path.name, fmt)
     if raw is None:
         return ()
     if not isinstance(raw, dict):

@@ -7,6 +7,7 @@ OpenShift 4 and refuses names the API server would reject.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,10 +202,17 @@ def _repo_lines(transform: Transform, group: Group, entry: Entry,
 
 
 def _localdev_line(repo: Repo, entry: Entry, options: RenderOptions) -> str:
-    where = repo.location
     if repo.x86_64_url is None:
         raise CistreamsError(f"repo {repo.name} is enabled for local development but has no "
-                             f"x86_64 baseurl (needed by {entry.kind} {entry.name})", where)
+                             f"x86_64 baseurl (needed by {entry.kind} {entry.name})", repo.location)
+    return _localdev_text(repo, options.doozer_2020)
+
+
+@functools.lru_cache(maxsize=1024)
+def _localdev_text(repo: Repo, doozer_2020: bool) -> str:
+    """The RUN line writing the repo's local-dev .repo file (the same for every stream)."""
+    where = repo.location
+    assert repo.x86_64_url is not None
     if not _SAFE_REPO_NAME.match(repo.name):
         raise CistreamsError(f"repo name '{repo.name}' cannot be used in a .repo file name "
                              "(letters, digits, '.', '_', '+' and '-' only)", where)
@@ -213,7 +221,7 @@ def _localdev_line(repo: Repo, entry: Entry, options: RenderOptions) -> str:
         raise CistreamsError(f"baseurl '{repo.x86_64_url}' contains {bad!r}, which cannot be "
                              "quoted safely in a Dockerfile RUN line", where.child("conf.baseurl"))
     name = f"localdev-{repo.name}"
-    ssl = "sslverify = 0\\n" if repo.sslverify is False and not options.doozer_2020 else ""
+    ssl = "sslverify = 0\\n" if repo.sslverify is False and not doozer_2020 else ""
     return (f"RUN echo -e '[{name}]\\nname = {name}\\nid = {name}\\nbaseurl = {repo.x86_64_url}"
             f"\\nenabled = 1\\ngpgcheck = 0\\n{ssl}' > /etc/yum.repos.d/{name}.repo")
 

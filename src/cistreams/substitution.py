@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from cistreams import yamlio
+from cistreams import yamlevents, yamlio
 from cistreams.errors import CistreamsError, Location, Problems
 from cistreams.yamlio import MarkedMap, MarkedSeq, line_of
 
@@ -105,6 +105,19 @@ def _child(value: Any, fmt: Formatter, where: Location, key: Any, line: int | No
     if not isinstance(value, str | list | dict):
         return value
     return substitute_tree(value, fmt, where.child(key, line), sort_keys=sort_keys)
+
+
+def load_substituted(text: str, display_name: str, fmt: Formatter) -> Any:
+    """Parse YAML text and substitute as it is read (the fast path), or parse, then
+    substitute_tree (anything the fast path does not build); the results are the same."""
+    try:
+        fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq, fmt)
+    except (yaml.YAMLError, RecursionError):
+        fast = yamlevents.FALLBACK  # the general loader reports it with its line
+    if fast is not yamlevents.FALLBACK:
+        return fast
+    loaded = yamlio.load(text, display_name)
+    return substitute_tree(loaded, fmt, Location(display_name))
 
 
 def _sort_key(item: tuple[Any, Any]) -> tuple[str, str]:

@@ -26,12 +26,19 @@ class _Fallback(Exception):
     """The document uses something the fast path does not build."""
 
 
+Formatter = Callable[[str, Location], str]
+
+
 def load(text: str, display_name: str, map_type: type[dict[Any, Any]],
-         seq_type: type[list[Any]]) -> Any:
-    """The document built as `map_type`/`seq_type` with lines, or FALLBACK."""
+         seq_type: type[list[Any]], formatter: Formatter | None = None) -> Any:
+    """The document built as `map_type`/`seq_type` with lines, or FALLBACK.
+
+    `formatter`, when given, rewrites every key and value that contains a brace (the
+    `{VAR}` substitution) as it is read, with the location of that key or value.
+    """
     parser = _Parser(text)
     try:
-        return _Builder(parser, display_name, map_type, seq_type).run()
+        return _Builder(parser, display_name, map_type, seq_type, formatter).run()
     except _Fallback:
         return FALLBACK
     finally:
@@ -40,12 +47,14 @@ def load(text: str, display_name: str, map_type: type[dict[Any, Any]],
 
 class _Builder:
     def __init__(self, parser: yaml.SafeLoader, display_name: str,
-                 map_type: type[dict[Any, Any]], seq_type: type[list[Any]]) -> None:
+                 map_type: type[dict[Any, Any]], seq_type: type[list[Any]],
+                 formatter: Formatter | None) -> None:
         self.parser = parser
+        self.formatter = formatter
         self.name = display_name
         self.map_type, self.seq_type = map_type, seq_type
         self.scalars: dict[tuple[str, bool, bool], Any] = {}
-        # each frame: [container, pending key, line of the pending key]
+        # each frame: [container, pending key, line of the pending key, last key stored]
         self.stack: list[list[Any]] = []
         self.root: Any = None
 
@@ -85,7 +94,7 @@ class _Builder:
             container = self.seq_type()
             container.line, container.item_lines = line, []
         self._add(container, line, False)
-        self.stack.append([container, _UNSET, 0])
+        self.stack.append([container, _UNSET, 0, None])
 
     def _scalar(self, event: Any) -> Any:
         if event.anchor is not None or event.tag is not None:
@@ -109,10 +118,14 @@ class _Builder:
 
     def _add(self, value: Any, line: int, scalar: bool) -> None:
         if not self.stack:
+            if self.formatter is not None and type(value) is str and ("{" in value or "}" in value):
+                value = self.formatter(value, Location(self.name, line))
             self.root = value
             return
         frame = self.stack[-1]
         container = frame[0]
+        if self.formatter is not None and type(value) is str and ("{" in value or "}" in value):
+            value = self._format(value, line)
         if isinstance(container, list):
             container.append(value)
             container.item_lines.append(line)  # type: ignore[attr-defined]
@@ -126,4 +139,20 @@ class _Builder:
         else:
             container[frame[1]] = value
             container.key_lines[frame[1]] = frame[2]
-            frame[1] = _UNSET
+            frame[1], frame[3] = _UNSET, frame[1]
+
+    def _format(self, text: str, line: int) -> str:
+        """Substitute `text` where it stands (the key path as substitution.substitute_tree
+        names it: a value or a key by its key, an item by its index)."""
+        assert self.formatter is not None
+        parts: list[str] = []
+        for frame in self.stack[:-1]:
+            container = frame[0]
+            parts.append(str(len(container) - 1 if isinstance(container, list) else frame[3]))
+        last = self.stack[-1]
+        if isinstance(last[0], list):
+            parts.append(str(len(last[0])))
+        else:
+            parts.append(str(text if last[1] is _UNSET else last[1]))
+            line = line if last[1] is _UNSET else last[2]
+        return self.formatter(text, Location(self.name, line, ".".join(parts)))
