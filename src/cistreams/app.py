@@ -17,6 +17,7 @@ from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest,
 
 __all__ = ["COMPAT_DOOZER_2020", "COMPAT_MODES", "GenerateRequest", "Source", "check", "generate"]
 
+
 @dataclass
 class GenerateResult:
     """What a run produced, for the CLI to report."""

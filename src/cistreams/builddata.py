@@ -7,6 +7,7 @@ later error can point into the file.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import urllib.parse
@@ -37,11 +38,13 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 def run_command(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """Run a program from an argument list (never a shell), capturing its output."""
-    env = {"GIT_TERMINAL_PROMPT": "0"}
-    import os
-
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False,
-                          env={**os.environ, **env})
+    # a clone that needs credentials must fail, not wait for a password nobody will type
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        return subprocess.run(list(argv), capture_output=True, text=True, check=False, env=env)
+    except FileNotFoundError:
+        raise CistreamsError(f"'{argv[0]}' is not installed; it is needed for a git "
+                             "--data-path (or use a local directory)") from None
 
 
 def is_remote(data_path: str) -> bool:
