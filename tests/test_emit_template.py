@@ -35,3 +35,15 @@ def test_an_object_shared_between_documents_is_not_an_alias() -> None:
     shared = {"a": 1}
     objects = [{"x": shared}, {"x": shared}]
     assert yamlio.dump_doozer(objects) == yamlio.reference_dump_doozer(objects)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.one_of(WORDS, st.text(max_size=120), st.integers()), min_size=1,
+                       max_size=8))
+def test_sequence_items_sharing_a_shape_match_pyyaml(values: list[Any]) -> None:
+    """Like a DaemonSet's containers: many list items of one shape, laid out once."""
+    objects = [{"kind": "DaemonSet", "spec": {"containers": [
+        {"name": value, "command": ["/bin/bash", "-c", value], "resources": {"cpu": value}}
+        for value in values]}}]
+    assert yamlio.dump_doozer(objects) == yamlio.reference_dump_doozer(objects)
+    assert yamlio.dump_readable(objects) == yamlio.reference_dump_readable(objects)

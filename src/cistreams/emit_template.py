@@ -10,6 +10,7 @@ scalar writer. The bytes are those of emit_tree; tests compare both with PyYAML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cistreams.emit_tree import BOOL_TAG, INT_TAG, STR_TAG, ScalarWriter, TreeWriter, Unsupported
@@ -27,10 +28,33 @@ class _NoCache(dict[Any, Any]):
 class _Recorder(TreeWriter):
     """emit_tree's layout with a hole, and its (column, indent), for every scalar."""
 
-    def __init__(self, scalar: ScalarWriter, sort_keys: bool) -> None:
+    def __init__(self, scalar: ScalarWriter, sort_keys: bool,
+                 shape_of: Callable[[Any], Shape]) -> None:
         super().__init__(scalar, sort_keys)
         self._strings = _NoCache()
         self.slots: list[Slot] = []
+        self._shape_of = shape_of
+        self._memo: dict[tuple[Shape, int, bool], tuple[str, list[Slot]]] = {}
+
+    def _mapping(self, node: dict[Any, Any], indent: int, first_inline: bool) -> None:
+        """Sequence items of one shape lay out alike (with holes): a DaemonSet's thousands
+        of containers are laid out once. (Only items: the shape of an enclosing mapping
+        would cost a walk of everything below it.)"""
+        if not first_inline or indent == 0:  # a mapping value, or the document itself
+            super()._mapping(node, indent, first_inline)
+            return
+        key = (self._shape_of(node), indent, first_inline)
+        known = self._memo.get(key)
+        if known is not None:
+            self._out.append(known[0])
+            self.slots.extend(known[1])
+            return
+        out_start, slots_start = len(self._out), len(self.slots)
+        super()._mapping(node, indent, first_inline)
+        text = "".join(self._out[out_start:])
+        del self._out[out_start:]
+        self._out.append(text)
+        self._memo[key] = (text, self.slots[slots_start:])
 
     def _string(self, value: str, column: int, indent: int) -> str:
         self.slots.append((column, indent))
@@ -65,13 +89,16 @@ class TemplateWriter:
             self._templates[shape] = template
         fragments, slots = template
         parts = [fragments[0]]
-        for value, (column, indent), fragment in zip(leaves, slots, fragments[1:], strict=True):
-            parts.append(self._fill(value, column, indent))
+        strings = self._strings
+        for value, slot, fragment in zip(leaves, slots, fragments[1:], strict=True):
+            text = strings.get((value, *slot)) if type(value) is str else None
+            parts.append(text if text is not None else self._fill(value, *slot))
             parts.append(fragment)
         return "".join(parts)
 
     def _compile(self, root: Any) -> tuple[list[str], list[Slot]]:
-        recorder = _Recorder(self._scalar, self._sort_keys)
+        recorder = _Recorder(self._scalar, self._sort_keys,
+                             lambda node: self._shape(node, [], set()))
         fragments = recorder.document(root).split(_HOLE)
         if len(fragments) != len(recorder.slots) + 1:
             raise Unsupported("a hole marker inside the text")
