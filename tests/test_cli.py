@@ -106,3 +106,29 @@ def test_help_explains_the_job() -> None:
     result = run_cli(*GEN, "--help")
     assert result.code == 0
     assert "upstream_image_base" in result.stdout and "--live-test-mode" in result.stdout
+
+
+LAYOUT_2025 = Path(__file__).parent / "cases" / "group-ext-layout" / "data"
+
+
+def test_image_filter_selects_image_metadata_entries() -> None:
+    result = run_cli("gen-buildconfigs", "--data-path", str(LAYOUT_2025), "-g", "openshift-4.21",
+                     "--image", "openshift-base-nodejs.rhel9", "-o", "-")
+    assert result.code == 0, result.stderr
+    assert result.stdout.count("kind: BuildConfig") == 1
+    assert "kind: DaemonSet" not in result.stdout  # a filtered run never touches it
+    assert "art-builder-stream: openshift-base-nodejs.rhel9" in result.stdout
+
+
+def test_image_filter_explains_ineligible_images() -> None:
+    result = run_cli("gen-buildconfigs", "--data-path", str(LAYOUT_2025), "-g", "openshift-4.21",
+                     "--image", "openshift-base-rhel8", "-o", "-")
+    assert result.code == 1
+    assert result.stderr == ("error: --image openshift-base-rhel8: image openshift-base-rhel8 "
+                             "is not enabled (mode: disabled)\n")
+
+
+def test_image_filter_needs_the_default_mode() -> None:
+    result = run_cli("gen-buildconfigs", "--data-path", str(LAYOUT_2025), "-g", "openshift-4.21",
+                     "--image", "x", "--compat", "doozer-2020", "-o", "-")
+    assert result.code == 2
