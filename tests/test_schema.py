@@ -62,12 +62,14 @@ def test_default_mode_objects_are_valid() -> None:
     assert validate_objects(objects, doozer_2020=False) == []
 
 
-def test_doozer_2020_objects_only_lack_the_strategy_type() -> None:
+def test_doozer_2020_objects_are_valid_with_an_inferred_strategy_type() -> None:
     objects = rendered(True)
     assert objects[-1]["spec"]["templateGeneration"] == 1
-    names = ", ".join(o["metadata"]["name"] for o in objects[:3])
-    assert validate_objects(objects, doozer_2020=True) == [
-        f"BuildConfig {names}: {STRATEGY_WARNING}"]
+    assert "type" not in objects[0]["spec"]["strategy"]  # doozer never wrote it
+    assert validate_objects(objects, doozer_2020=True) == []
+    # the default mode's schema still requires it
+    assert STRATEGY_WARNING in messages(objects[0] | {"apiVersion": "build.openshift.io/v1"},
+                                        doozer_2020=False)[0]
 
 
 def test_mode_decides_the_api_versions_accepted() -> None:

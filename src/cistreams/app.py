@@ -109,10 +109,6 @@ def render_request(request: GenerateRequest, problems: Problems,
 def _validate_schemas(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
     """Every object must match its API schema; in doozer-2020 mode a mismatch is a warning."""
     violations = schema.find_violations(rendered.objects, doozer_2020)
-    if doozer_2020:
-        # doozer never wrote strategy.type; the API server infers it from dockerStrategy.
-        violations = [v for v in violations
-                      if not (v.path == "spec.strategy" and "'type'" in v.message)]
     report = problems.warn if doozer_2020 else problems.error
     for message in schema.summarise(violations):
         report(f"generated object does not match its API schema: {message}")

@@ -24,6 +24,10 @@ reachable from the root:
 * any keyword not known to be value-blind, a reference outside `$defs`, or a value
   constraint on the root itself, makes it validate every object in full instead.
 
+Before jsonschema is even imported, schema_quick checks the representative with the few
+keywords our schemas use and can only answer "certainly valid"; jsonschema decides (and
+words the messages) otherwise.
+
 Keys, numbers, booleans and nulls always stay in the shape. A failing shape's errors are
 mapped back onto each object with that shape: real list indices, real values in messages.
 """
@@ -35,19 +39,23 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# types-jsonschema is optional: without it the two names are Any; with it, fully typed.
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
+from cistreams.schema_quick import certainly_valid
+
+if TYPE_CHECKING:  # jsonschema itself is imported only when an object needs its verdict
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 
 _DEFAULT_SCHEMAS = {
     ("build.openshift.io/v1", "BuildConfig"): "buildconfig-build.openshift.io-v1.json",
     ("apps/v1", "DaemonSet"): "daemonset-apps-v1.json",
 }
+_INFERRED_STRATEGY_TYPE = "#strategy-type-inferred"
+_BUILD_STRATEGY = "com.github.openshift.api.build.v1.BuildStrategy"
 _DOOZER_2020_SCHEMAS = {
-    # The legacy group-less v1 BuildConfig is served from the same Go type.
-    ("v1", "BuildConfig"): "buildconfig-build.openshift.io-v1.json",
+    # The legacy group-less v1 BuildConfig is served from the same Go type. doozer never
+    # wrote strategy.type, which the API server infers from dockerStrategy: not required.
+    ("v1", "BuildConfig"): "buildconfig-build.openshift.io-v1.json" + _INFERRED_STRATEGY_TYPE,
     ("extensions/v1beta1", "DaemonSet"): "daemonset-extensions-v1beta1.json",
 }
 # Keywords that cannot tell one string from another (the placeholder passes iff any string does).
@@ -109,22 +117,35 @@ class ShapeValidator:
     def __init__(self, schema: dict[str, Any]) -> None:
         # No check_schema() here: it costs 0.1-0.2 s per schema; tests check the bundled ones.
         self.schema = schema
-        self._validator = Draft202012Validator(schema)
+        self._compiled: Any = None
         self.rules = _analyse(schema)
         self._cache: dict[Tokens, list[ValidationError]] = {}
+
+    @property
+    def _validator(self) -> Any:
+        if self._compiled is None:
+            from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+
+            self._compiled = Draft202012Validator(self.schema)
+        return self._compiled
+
+    def _iter_errors(self, instance: Any) -> list[ValidationError]:
+        if certainly_valid(self.schema, instance):
+            return []
+        return sorted(self._validator.iter_errors(instance), key=_error_key)
 
     def errors(self, instance: Any) -> Iterator[tuple[str, str]]:
         """(JSON path, message) for every problem in `instance`."""
         tokens = self._tokens(instance, False) if self.rules.shapes else None
         if tokens is None or not _hashable(tokens):
-            for error in sorted(self._validator.iter_errors(instance), key=_error_key):
+            for error in self._iter_errors(instance):
                 yield _path(error.absolute_path), _message(error, instance,
                                                            tuple(error.absolute_path))
             return
         found = self._cache.get(tokens)
         if found is None:
             representative = _build(tokens, 0)[0]
-            found = sorted(self._validator.iter_errors(representative), key=_error_key)
+            found = self._iter_errors(representative)
             self._cache[tokens] = found
         for error in found:
             for path in self._real_paths(instance, tuple(error.absolute_path), False):
@@ -195,8 +216,13 @@ def summarise(violations: Sequence[Violation], names_shown: int = 3) -> list[str
 @functools.cache
 def load(file_name: str) -> ShapeValidator:
     """The compiled validator for one bundled schema file (compiled once per process)."""
-    text = resources.files("cistreams").joinpath("schemas", file_name).read_text("utf-8")
-    return ShapeValidator(json.loads(text))
+    base, _, variant = file_name.partition("#")
+    text = resources.files("cistreams").joinpath("schemas", base).read_text("utf-8")
+    schema = json.loads(text)
+    if variant:
+        strategy = schema["$defs"][_BUILD_STRATEGY]
+        strategy["required"] = [r for r in strategy.get("required", []) if r != "type"]
+    return ShapeValidator(schema)
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str]:
