@@ -78,6 +78,7 @@ class TemplateWriter:
         self._sort_keys = sort_keys
         self._templates: dict[Shape, tuple[list[str], list[Slot]]] = {}
         self._strings: dict[tuple[str, int, int], str] = {}
+        self._orders: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def document(self, root: Any) -> str:
         """The text of one document (no separator), as emit_tree's TreeWriter writes it."""
@@ -143,7 +144,12 @@ class TemplateWriter:
     def _items(self, node: dict[Any, Any]) -> Any:
         if not self._sort_keys:
             return node.items()
-        try:
-            return sorted(node.items())
-        except TypeError:
-            raise Unsupported("keys that cannot be sorted") from None
+        keys = tuple(node)
+        order = self._orders.get(keys)  # objects of one kind repeat their key sets
+        if order is None:
+            try:
+                order = tuple(sorted(keys))
+            except TypeError:
+                raise Unsupported("keys that cannot be sorted") from None
+            self._orders[keys] = order
+        return [(key, node[key]) for key in order]
