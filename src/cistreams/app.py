@@ -48,7 +48,9 @@ def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
     its own in the same run; the caller runs `problems.check()`.
     """
     options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides)
-    with working_dir(source.working_dir) as work:
+    # only a git URL needs a working directory (a temporary one when none is given)
+    remote = builddata.is_remote(source.data_path)
+    with working_dir(source.working_dir) if remote else contextlib.nullcontext(Path()) as work:
         data_dir = builddata.locate(source.data_path, source.group, work, run)
         data = builddata.load(data_dir, options, problems)
         # inside the block: a temporary clone is gone once it ends
