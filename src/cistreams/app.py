@@ -92,9 +92,13 @@ def _image_problem(data: BuildData, name: str) -> str:
             f"{did_you_mean(name, known)}")
 
 
-def render_request(request: GenerateRequest, problems: Problems,
-                   run: Runner = run_command) -> render.Rendered:
-    """Load, validate and render everything the request asks for; nothing is written."""
+def render_request(request: GenerateRequest, problems: Problems, run: Runner = run_command,
+                   validate: bool = True) -> render.Rendered:
+    """Load, validate and render everything the request asks for; nothing is written.
+
+    With `validate=False` the objects are not checked against their API schemas: the
+    caller must run `validate_rendered` before using them.
+    """
     data, registry = load_build_data(request.source, request.doozer_2020, problems, run)
     if request.streams or request.images:
         problems.check()  # an entry dropped for its own errors must not read as "no such stream"
@@ -103,17 +107,19 @@ def render_request(request: GenerateRequest, problems: Problems,
                                    all_entries=not (request.streams or request.images),
                                    daemonset=request.daemonset)
     rendered = render.render(data.group, entries, registry, options, problems)
-    _validate_schemas(rendered, request.doozer_2020, problems)
-    problems.check()
+    if validate:
+        validate_rendered(rendered, request.doozer_2020, problems)
     return rendered
 
 
-def _validate_schemas(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
-    """Every object must match its API schema; in doozer-2020 mode a mismatch is a warning."""
+def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
+    """Every object must match its API schema (in doozer-2020 mode a mismatch is a
+    warning); raises CistreamsError when there are errors."""
     violations = schema.find_violations(rendered.objects, doozer_2020)
     report = problems.warn if doozer_2020 else problems.error
     for message in schema.summarise(violations):
         report(f"generated object does not match its API schema: {message}")
+    problems.check()
 
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
@@ -124,9 +130,17 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     Warnings accumulate in `problems` (so the caller can show them even when a later error
     stops the run); errors raise CistreamsError before anything is written or applied.
     """
-    rendered = render_request(request, problems, run)
-    dumper = dump or (yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable)
-    text = dumper(rendered.objects)
+    rendered = render_request(request, problems, run, validate=False)
+
+    def validate() -> None:
+        validate_rendered(rendered, request.doozer_2020, problems)
+
+    if dump is not None:
+        validate()
+        text = dump(rendered.objects)
+    else:  # a second process may start writing while this one validates
+        dumper = yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable
+        text = dumper(rendered.objects, request.jobs, validate)
     output.write_atomic(request.output, text)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
     if request.apply:

@@ -146,12 +146,17 @@ def source_options(func: Any) -> Any:
 @click.option("--no-daemonset", is_flag=True,
               help="Leave out the DaemonSet that keeps the images from being garbage-collected "
                    "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
+@click.option("--jobs", type=click.IntRange(1, 2), default=2, show_default=True,
+              envvar="CISTREAMS_JOBS",
+              help="Processes that write the YAML: with 2, a second CPU writes half of a big "
+                   "group's documents (the same bytes); 1 keeps to one process. "
+                   "Env: CISTREAMS_JOBS.")
 @source_options
 @click.pass_context
 def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple[str, ...],
                      output: str,
                      as_user: str | None, apply_: bool, oc: str, live_test_mode: bool,
-                     compat: str | None, no_daemonset: bool, data_path_: str | None,
+                     compat: str | None, no_daemonset: bool, jobs: int, data_path_: str | None,
                      group_: str | None, working_dir_: Path | None, assembly: str,
                      variables: tuple[str, ...]) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
@@ -168,7 +173,8 @@ def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple
     from cistreams import app  # imported here so that --help stays fast
 
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
-                                  daemonset=not no_daemonset, apply=apply_, as_user=as_user)
+                                  daemonset=not no_daemonset, apply=apply_, as_user=as_user,
+                                  jobs=jobs)
     problems = Problems()
     try:
         result = app.generate(request, problems, applier=Applier(oc=oc))

@@ -170,16 +170,20 @@ class TreeWriter:
 
 
 def dump_documents(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
-                   separator: str, first_separator: str) -> str:
-    """All documents, each preceded by `separator` (`first_separator` for the first)."""
+                   separator: str, first_separator: str, jobs: int = 2,
+                   meanwhile: Callable[[], None] | None = None) -> str:
+    """All documents, each preceded by `separator` (`first_separator` for the first);
+    written by up to `jobs` (1 or 2) processes, with the same bytes either way.
+    `meanwhile` runs before the first document is written here (see forkjoin)."""
+    from cistreams import forkjoin
     from cistreams.emit_template import TemplateWriter
 
     writer = TemplateWriter(scalar, sort_keys)
-    parts: list[str] = []
-    for number, root in enumerate(objects):
-        parts.append(separator if number else first_separator)
-        parts.append(writer.document(root))
-    return "".join(parts)
+
+    def text_of(index: int) -> str:
+        return (separator if index else first_separator) + writer.document(objects[index])
+
+    return forkjoin.join_texts(text_of, len(objects), jobs, meanwhile)
 
 
 # --- scalar rules both writers share (PyYAML and libyaml agree on these) -------------------

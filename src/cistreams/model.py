@@ -217,9 +217,17 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
         if key in raw and not isinstance(raw[key], bool):
             problems.error(f"must be true or false, not {_describe(raw[key])}",
                            where.child(key, line_of(raw, key)))
-    lines = {str(k): line_of(raw, k) or where.line or 0 for k in raw}
+    key_lines = getattr(raw, "key_lines", None)
+    if key_lines is not None and len(key_lines) == len(raw) and all(map(_is_str, key_lines)):
+        lines = dict(key_lines)  # read from YAML: every key has its line already
+    else:
+        lines = {str(k): line_of(raw, k) or where.line or 0 for k in raw}
     return Entry(name, values["transform"], values["upstream_image"],
                  values["upstream_image_base"], values.get("final_user"), where, lines, kind)
+
+
+def _is_str(value: object) -> bool:
+    return type(value) is str
 
 
 def _string_value(raw: dict[str, Any], key: str, where: Location, problems: Problems) -> str | None:

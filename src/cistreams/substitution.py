@@ -18,34 +18,59 @@ Formatter = Callable[[str, Location], str]
 
 
 def safe_formatter(variables: Mapping[str, Any], problems: Problems,
-                   unknown_is_error: bool) -> Formatter:
+                   unknown_is_error: bool) -> SafeFormatter:
     """Replace `{NAME}` for known names; `{{`/`}}` become braces; others stay as written.
 
     An unknown placeholder is a warning (streams.yml, as later doozer) or an error
     (group.yml, where a half-substituted URL would silently reach every Dockerfile).
     """
-    def replace(text: str, where: Location) -> str:
+    return SafeFormatter(variables, problems, unknown_is_error)
+
+
+class SafeFormatter:
+    """The formatter `safe_formatter` returns: call it with the text and its location."""
+
+    def __init__(self, variables: Mapping[str, Any], problems: Problems,
+                 unknown_is_error: bool) -> None:
+        self._variables = dict(variables)
+        self._problems = problems
+        self._unknown_is_error = unknown_is_error
+        self._known = [("{" + name + "}", str(value)) for name, value in self._variables.items()
+                       if isinstance(name, str)]
+        # plain replaces equal the regex pass only when no value brings braces of its own
+        self._replaces_suffice = not any("{" in v or "}" in v for _, v in self._known)
+
+    def quick(self, text: str) -> str | None:
+        """The result when `text` has only known placeholders and no `{{`/`}}` (the common
+        case, which cannot produce a problem and so needs no location); else None."""
+        if not self._replaces_suffice or "{{" in text or "}}" in text:
+            return None
+        for token, value in self._known:
+            if token in text:
+                text = text.replace(token, value)
+        return None if "{" in text or "}" in text else text
+
+    def __call__(self, text: str, where: Location) -> str:
         if "{" not in text and "}" not in text:
             return text
+        quick = self.quick(text)
+        return quick if quick is not None else _PLACEHOLDER.sub(
+            lambda match: self._one(match, where), text)
 
-        def one(match: re.Match[str]) -> str:
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                return token[0]
-            name = match.group(1)
-            if name in variables:
-                return str(variables[name])
-            message = f"unknown placeholder {token}; left as written (known: " \
-                      f"{', '.join(sorted(variables)) or 'none'})"
-            if unknown_is_error:
-                problems.error(message.replace("; left as written", ""), where)
-            else:
-                problems.warn(message, where)
-            return token
-
-        return _PLACEHOLDER.sub(one, text)
-
-    return replace
+    def _one(self, match: re.Match[str], where: Location) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        if name in self._variables:
+            return str(self._variables[name])
+        message = f"unknown placeholder {token}; left as written (known: " \
+                  f"{', '.join(sorted(self._variables)) or 'none'})"
+        if self._unknown_is_error:
+            self._problems.error(message.replace("; left as written", ""), where)
+        else:
+            self._problems.warn(message, where)
+        return token
 
 
 def doozer_formatter(variables: Mapping[str, Any]) -> Formatter:

@@ -58,31 +58,71 @@ class _Builder:
         self.stack: list[list[Any]] = []
         self.root: Any = None
 
-    def run(self) -> Any:
-        """Consume the whole event stream and return the document's root."""
+    def run(self) -> Any:  # noqa: C901 (one flat loop on purpose: see the docstring)
+        """Consume the whole event stream and return the document's root.
+
+        One loop with everything in local variables: it runs once per event (about twenty
+        per stream), so each attribute lookup or call saved here is visible on big files.
+        """
         get: Callable[[], Any] = self.parser.get_event
         get()  # StreamStart
-        event = get()
-        if isinstance(event, yaml.StreamEndEvent):
+        if isinstance(get(), yaml.StreamEndEvent):
             return None
+        scalar_event, end_events = yaml.ScalarEvent, (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        plain_values, formatter, stack = self.scalars, self.formatter, self.stack
+        seq_type = self.seq_type
+        quick: Callable[[str], str | None] | None = getattr(formatter, "quick", None)
+        top: list[Any] | None = None  # stack[-1]: [container, pending key, its line, last key]
         while True:
             event = get()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                self._add(self._scalar(event), event.start_mark.line + 1, True)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                self._open(event, kind is yaml.MappingStartEvent)
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                self.stack.pop()
+            if kind is scalar_event:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Fallback
+                value = event.value
+                if event.implicit[0]:  # plain: may be an int, a bool, null...
+                    value = plain_values.get(value, _UNSET)
+                    if value is _UNSET:
+                        value = plain_values[event.value] = self._plain(event)
+                container = None
+            elif kind is mapping_start or kind is sequence_start:
+                value = container = self._open(event, kind is mapping_start)
+            elif kind in end_events:
+                stack.pop()
+                top = stack[-1] if stack else None
+                continue
             elif kind is yaml.DocumentEndEvent:
                 break
             else:  # an alias
                 raise _Fallback
+            if formatter is not None and type(value) is str and ("{" in value or "}" in value):
+                done = quick(value) if quick is not None else None
+                value = done if done is not None else \
+                    self._substitute(value, event.start_mark.line + 1)
+            if top is None:
+                self.root = value
+            elif type(top[0]) is seq_type:
+                items: Any = top[0]
+                items.append(value)
+                items.item_lines.append(event.start_mark.line + 1)
+            elif top[1] is _UNSET:
+                if container is not None:
+                    raise _Fallback  # a complex key: the general path rejects it with a line
+                self._key(top, value, event.start_mark.line + 1)
+            else:
+                key = top[1]
+                top[0][key] = value
+                top[0].key_lines[key] = top[2]
+                top[1], top[3] = _UNSET, key
+            if container is not None:
+                top = [container, _UNSET, 0, None]
+                stack.append(top)
         if not isinstance(get(), yaml.StreamEndEvent):
             raise _Fallback  # several documents: the general path reports it
         return self.root
 
-    def _open(self, event: Any, mapping: bool) -> None:
+    def _open(self, event: Any, mapping: bool) -> Any:
         if event.anchor is not None or event.tag is not None:
             raise _Fallback
         line = event.start_mark.line + 1
@@ -93,53 +133,31 @@ class _Builder:
         else:
             container = self.seq_type()
             container.line, container.item_lines = line, []
-        self._add(container, line, False)
-        self.stack.append([container, _UNSET, 0, None])
+        return container
 
-    def _scalar(self, event: Any) -> Any:
-        if event.anchor is not None or event.tag is not None:
-            raise _Fallback
-        plain = event.implicit[0]
-        key = (event.value, plain, event.implicit[1])
-        if key in self.scalars:
-            return self.scalars[key]
+    def _plain(self, event: Any) -> Any:
+        """The value of a plain scalar, typed by PyYAML's implicit resolvers."""
         text = event.value
-        if not plain or (text and text[0] not in self.parser.yaml_implicit_resolvers):
-            value: Any = text  # quoted, or no implicit type (int, bool, null...) starts so
-        else:
-            tag = self.parser.resolve(  # type: ignore[no-untyped-call]
-                yaml.ScalarNode, event.value, event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
-            value = self.parser.construct_object(node, deep=True)
-        if plain and event.value == _MERGE:
+        if text == _MERGE:
             raise _Fallback
-        self.scalars[key] = value
-        return value
+        if text and text[0] not in self.parser.yaml_implicit_resolvers:
+            return text  # no implicit type (int, bool, null...) starts with this character
+        tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)  # type: ignore[no-untyped-call]
+        return self.parser.construct_object(
+            yaml.ScalarNode(tag, text, event.start_mark, event.end_mark), deep=True)
 
-    def _add(self, value: Any, line: int, scalar: bool) -> None:
-        if not self.stack:
-            if self.formatter is not None and type(value) is str and ("{" in value or "}" in value):
-                value = self.formatter(value, Location(self.name, line))
-            self.root = value
-            return
-        frame = self.stack[-1]
+    def _key(self, frame: list[Any], key: Any, line: int) -> None:
         container = frame[0]
-        if self.formatter is not None and type(value) is str and ("{" in value or "}" in value):
-            value = self._format(value, line)
-        if isinstance(container, list):
-            container.append(value)
-            container.item_lines.append(line)  # type: ignore[attr-defined]
-        elif frame[1] is _UNSET:
-            if not scalar:
-                raise _Fallback  # a complex key: the general path rejects it with a line
-            if value in container:
-                raise CistreamsError(f"duplicate key {value!r} (first defined on line "
-                                     f"{container.key_lines[value]})", Location(self.name, line))
-            frame[1], frame[2] = value, line
-        else:
-            container[frame[1]] = value
-            container.key_lines[frame[1]] = frame[2]
-            frame[1], frame[3] = _UNSET, frame[1]
+        if key in container:
+            raise CistreamsError(f"duplicate key {key!r} (first defined on line "
+                                 f"{container.key_lines[key]})", Location(self.name, line))
+        frame[1], frame[2] = key, line
+
+    def _substitute(self, text: str, line: int) -> str:
+        assert self.formatter is not None
+        if not self.stack:
+            return self.formatter(text, Location(self.name, line))
+        return self._format(text, line)
 
     def _format(self, text: str, line: int) -> str:
         """Substitute `text` where it stands (the key path as substitution.substitute_tree

@@ -199,11 +199,13 @@ def read_text(path: Path, display_name: str) -> str:
 # fallback for anything the fast writers are not proven on.
 
 
-def dump_doozer(objects: list[dict[str, Any]]) -> str:
-    """Exactly what doozer's `yaml.dump_all(objects, f, default_flow_style=False)` writes."""
+def dump_doozer(objects: list[dict[str, Any]], jobs: int = 2,
+                meanwhile: Callable[[], None] | None = None) -> str:
+    """Exactly what doozer's `yaml.dump_all(objects, f, default_flow_style=False)` writes
+    (`jobs` and `meanwhile`: see emit)."""
     from cistreams import emit
 
-    return emit.dump_doozer(objects, reference_dump_doozer)
+    return emit.dump_doozer(objects, reference_dump_doozer, jobs, meanwhile)
 
 
 def reference_dump_doozer(objects: list[dict[str, Any]]) -> str:
@@ -227,11 +229,13 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _ReadableDumper.add_representer(str, _represent_str)
 
 
-def dump_readable(objects: list[dict[str, Any]]) -> str:
-    """Multi-document YAML for people: keys in insertion order, Dockerfiles as literal blocks."""
+def dump_readable(objects: list[dict[str, Any]], jobs: int = 2,
+                  meanwhile: Callable[[], None] | None = None) -> str:
+    """Multi-document YAML for people: keys in insertion order, Dockerfiles as literal blocks
+    (`jobs` and `meanwhile`: see emit)."""
     from cistreams import emit
 
-    return emit.dump_readable(objects, reference_dump_readable)
+    return emit.dump_readable(objects, reference_dump_readable, jobs, meanwhile)
 
 
 def reference_dump_readable(objects: list[dict[str, Any]]) -> str:

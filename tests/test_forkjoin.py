@@ -1,0 +1,156 @@
+"""Two processes writing from both ends join to exactly the serial text, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cistreams import forkjoin
+
+COUNT = 1_000
+needs_fork = pytest.mark.skipif(not forkjoin.can_fork(), reason="needs fork and a second CPU")
+
+
+def slow_text(index: int) -> str:
+    """A pure text with some work in it, so that both processes get a share; texts vary in
+    length and hold unicode, a lone surrogate and empty strings."""
+    deadline = time.perf_counter() + 0.00005
+    while time.perf_counter() < deadline:
+        pass
+    return ["", f"doc {index}\n", "é\u2028\ud800" * (index % 7), "x" * (index % 300)][index % 4]
+
+
+def serial(text_of: Callable[[int], str], count: int) -> str:
+    return "".join(text_of(index) for index in range(count))
+
+
+class Recorder:
+    """Wraps text_of and records which indices this process computed."""
+
+    def __init__(self, text_of: Callable[[int], str] = slow_text) -> None:
+        self.text_of = text_of
+        self.pid = os.getpid()
+        self.here: list[int] = []
+
+    def __call__(self, index: int) -> str:
+        if os.getpid() == self.pid:
+            self.here.append(index)
+        return self.text_of(index)
+
+
+@pytest.fixture(autouse=True)
+def no_child_left() -> Iterator[None]:
+    yield
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child was reaped
+
+
+@pytest.mark.parametrize("count", [0, 1, forkjoin.MIN_ITEMS - 1, forkjoin.MIN_ITEMS, COUNT])
+def test_two_processes_join_to_the_serial_text(count: int) -> None:
+    recorder = Recorder()
+    assert forkjoin.join_texts(recorder, count, jobs=2) == serial(slow_text, count)
+    if count >= forkjoin.MIN_ITEMS and forkjoin.can_fork():
+        assert len(recorder.here) < count  # the child wrote a share
+    else:
+        assert recorder.here == list(range(count))
+
+
+def test_one_job_never_forks() -> None:
+    recorder = Recorder()
+    assert forkjoin.join_texts(recorder, COUNT, jobs=1) == serial(slow_text, COUNT)
+    assert recorder.here == list(range(COUNT))
+
+
+@needs_fork
+def test_a_failing_child_leaves_its_share_to_the_parent() -> None:
+    parent = os.getpid()
+
+    def text_of(index: int) -> str:
+        if os.getpid() != parent and index < COUNT - 20:
+            raise RuntimeError("the child fails after 20 items")
+        return slow_text(index)
+
+    recorder = Recorder(text_of)
+    assert forkjoin.join_texts(recorder, COUNT) == serial(slow_text, COUNT)
+    assert len(recorder.here) == COUNT
+
+
+@needs_fork
+def test_a_child_that_dies_leaves_its_share_to_the_parent() -> None:
+    parent = os.getpid()
+
+    def text_of(index: int) -> str:
+        if os.getpid() != parent and index == COUNT - 5:
+            os._exit(7)  # as if killed: nothing sent
+        return slow_text(index)
+
+    assert forkjoin.join_texts(text_of, COUNT) == serial(slow_text, COUNT)
+
+
+@needs_fork
+def test_a_full_reserve_leaves_the_rest_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forkjoin, "_CAPACITY", 4096)
+    assert forkjoin.join_texts(slow_text, COUNT) == serial(slow_text, COUNT)
+
+
+class Greedy(forkjoin._TwoEnds):
+    """Both sides ignore each other's claims: the worst overlap the race could cause."""
+
+    @staticmethod
+    def _parent_may_take(index: int, claims: memoryview) -> bool:
+        return True
+
+    @staticmethod
+    def _child_may_take(index: int, claims: memoryview) -> bool:
+        return True
+
+
+@needs_fork
+def test_items_both_sides_wrote_are_joined_once() -> None:
+    shared = forkjoin._reserve()
+    assert shared is not None
+    with shared:
+        text = Greedy(slow_text, COUNT, shared, None).run()
+    assert text == serial(slow_text, COUNT)
+
+
+def raise_in_parent(index: int) -> str:
+    if index == 3:
+        raise ValueError("bad document")
+    return slow_text(index)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_error_here_propagates(jobs: int) -> None:
+    with pytest.raises(ValueError, match="bad document"):
+        forkjoin.join_texts(raise_in_parent, COUNT, jobs)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("count", [5, COUNT])
+def test_meanwhile_runs_once_before_anything_is_written_here(jobs: int, count: int) -> None:
+    events: list[Any] = []
+
+    def text_of(index: int) -> str:
+        events.append(index)
+        return slow_text(index)
+
+    result = forkjoin.join_texts(text_of, count, jobs, meanwhile=lambda: events.append("check"))
+    assert result == serial(slow_text, count)
+    assert events[0] == "check" and events.count("check") == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_meanwhile_stops_everything(jobs: int) -> None:
+    recorder = Recorder()
+
+    def check() -> None:
+        raise ValueError("invalid objects")
+
+    with pytest.raises(ValueError, match="invalid objects"):
+        forkjoin.join_texts(recorder, COUNT, jobs, check)
+    assert recorder.here == []
