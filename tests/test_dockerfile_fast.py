@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cistreams import dockerfile
+from cistreams import dockerfile, render
 from cistreams.dockerfile import Edits, apply, reference_apply
+from helpers import CORPUS, EXAMPLE
 
 BUNDLED = Path(dockerfile.__file__).parent / "transforms" / "bundled"
-CORPUS = Path("/work/shared/corpus/ocp-build-data")
-KEYS_ENV = ("OPENSHIFT_CI",)
-KEYS_LABEL = ("io.k8s.display-name", "io.k8s.description")
+KEYS_ENV = render.ENV_KEYS
+KEYS_LABEL = render.LABEL_KEYS
 
 
 def templates() -> list[Path]:
@@ -109,3 +112,38 @@ def test_existing_equal_key_is_left_in_place_and_last_line_is_stripped() -> None
     edits = Edits((("OPENSHIFT_CI", "true"),), (), ("USER 0",))
     assert apply(template, edits) == "FROM a\nENV OPENSHIFT_CI=true\nRUN x\nUSER 0\n"
     assert apply(template, edits) == reference_apply(template, edits)
+
+
+def test_shipped_confirmations_are_what_the_library_confirms() -> None:
+    """transforms/confirmed-plans.json must hold exactly the bundled templates' plans as
+    dockerfile-parse confirms them today (after editing a template, paste the printed JSON)."""
+    expected = {}
+    for path in sorted(BUNDLED.glob("*/*/Dockerfile")):
+        template = path.read_text(encoding="utf-8")
+        plan = dockerfile.confirm_plan(template, KEYS_ENV, KEYS_LABEL)
+        assert plan is not None, f"{path}: dockerfile-parse does not confirm the plan"
+        key = dockerfile.plan_key(template, KEYS_ENV, KEYS_LABEL)
+        expected[key] = {"env": plan.existing_env, "labels": plan.existing_labels}
+    shipped = json.loads((BUNDLED.parent / dockerfile.CONFIRMED_PLANS).read_text("utf-8"))
+    assert shipped == expected, json.dumps(expected, indent=2, sort_keys=True)
+
+
+def test_an_edited_template_is_confirmed_afresh() -> None:
+    template = (BUNDLED / "rhel-8" / "golang" / "Dockerfile").read_text(encoding="utf-8")
+    edited = template + "ENV OPENSHIFT_CI=false\n"
+    assert dockerfile.plan_key(edited, KEYS_ENV, KEYS_LABEL) not in \
+        dockerfile._shipped_confirmations()
+    edits = realistic_edits("x", ("USER 0",))
+    assert apply(edited, edits) == reference_apply(edited, edits)
+    assert "OPENSHIFT_CI=true" in apply(edited, edits)
+
+
+def test_bundled_templates_need_no_dockerfile_parse() -> None:
+    code = ("import sys\nfrom cistreams.cli import main\n"
+            f"main(['--data-path', {str(EXAMPLE)!r}, '-g', 'openshift-4.7', "
+            "'gen-buildconfigs', '-o', '-'])\n"
+            "print('dockerfile_parse' in sys.modules, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stderr.strip().endswith("False")
+    assert "kind: BuildConfig" in result.stdout
