@@ -95,7 +95,7 @@ def _fast_apply(plan: Plan, edits: Edits) -> str | None:
                 if existing[key] != value:
                     return None  # the library rewrites the instruction in place
                 continue
-            appended.append(f"{instruction} {shlex.quote(key)}={shlex.quote(value)}\n")
+            appended.append(f"{instruction} {_quoted_key(key)}={shlex.quote(value)}\n")
     # add_lines strips each line's trailing whitespace and ends it with a newline.
     lines = [line.rstrip() + "\n" for line in edits.lines]
     if appended:
@@ -103,6 +103,11 @@ def _fast_apply(plan: Plan, edits: Edits) -> str | None:
     if lines:
         return plan.endlined + "".join(lines)
     return plan.template
+
+
+@lru_cache(maxsize=256)
+def _quoted_key(key: str) -> str:
+    return shlex.quote(key)  # the same few keys for every stream
 
 
 @lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cistreams import dockerfile, imageref, k8s
@@ -74,9 +74,10 @@ def render(group: Group, entries: Sequence[Entry], registry: Registry, options: 
     _check_group_label(group, group_label, options, problems)
     targets = [t for t in (_target(e, registry, options, problems) for e in entries) if t]
     buildconfigs, containers = [], []
+    context = _Context(group, group_label, registry, options)
     for target in targets:
         try:
-            buildconfigs.append(_buildconfig(target, group, group_label, registry, options))
+            buildconfigs.append(_buildconfig(target, context))
             containers.append(_container(target, options))
         except CistreamsError as exc:
             problems.add(exc)
@@ -157,20 +158,40 @@ def _parse_ref(entry: Entry, key: str, value: str, options: RenderOptions,
         return None
 
 
-def _dockerfile(target: Target, group: Group, group_label: str, registry: Registry,
-                options: RenderOptions) -> str:
+@dataclass
+class _Context:
+    """What every BuildConfig of one render shares, with the repo lines per transform."""
+
+    group: Group
+    group_label: str
+    registry: Registry
+    options: RenderOptions
+    repo_lines: dict[str, list[str]] = field(default_factory=dict)
+
+    def repo_lines_for(self, transform: Transform, entry: Entry) -> list[str]:
+        """`_repo_lines`, computed once per transform: they depend on the entry only for
+        the wording of an error, and an error is never cached."""
+        known = self.repo_lines.get(transform.name)
+        if known is None:
+            known = self.repo_lines[transform.name] = _repo_lines(transform, self.group, entry,
+                                                                  self.options)
+        return known
+
+
+def _dockerfile(target: Target, context: _Context) -> str:
     entry, transform, dest = target.entry, target.transform, target.dest
+    group_label, options = context.group_label, context.options
     labels = tuple(zip(LABEL_KEYS, (
         f"{dest.name}-{dest.tag}",
         f"ART equivalent image {group_label}-{entry.name} - {transform.name}"), strict=True))
     lines: list[str] = [] if options.doozer_2020 else ["USER 0"]
-    lines += _repo_lines(transform, group, entry, options)
+    lines += context.repo_lines_for(transform, entry)
     if entry.final_user and not options.doozer_2020:
         if not _SAFE_USER.match(entry.final_user):
             raise CistreamsError(f"{entry.final_user!r} is not a user name or uid[:gid]",
                                  entry.where("final_user"))
         lines.append(f"USER {entry.final_user}")
-    template = registry.templates[transform.name]
+    template = context.registry.templates[transform.name]
     if not template.strip():
         raise CistreamsError(f"the Dockerfile template of transform '{transform.name}' is empty",
                              entry.where("transform"))
@@ -227,14 +248,14 @@ def _localdev_text(repo: Repo, doozer_2020: bool) -> str:
             f"\\nenabled = 1\\ngpgcheck = 0\\n{ssl}' > /etc/yum.repos.d/{name}.repo")
 
 
-def _buildconfig(target: Target, group: Group, group_label: str, registry: Registry,
-                 options: RenderOptions) -> dict[str, Any]:
+def _buildconfig(target: Target, context: _Context) -> dict[str, Any]:
     entry, source, dest = target.entry, target.source, target.dest
+    group_label, options = context.group_label, context.options
     name = f"{dest.name}-{dest.tag}--art-builder"
     if not options.doozer_2020 and (why := k8s.subdomain_problem(name)):
         raise CistreamsError(f"the BuildConfig name derived from upstream_image is invalid: {why}",
                              entry.where("upstream_image"))
-    text = _dockerfile(target, group, group_label, registry, options)
+    text = _dockerfile(target, context)
     metadata = {
         "name": name,
         "namespace": NAMESPACE,
