@@ -109,3 +109,17 @@ def test_substitution_while_loading_equals_substitution_after(
         "(known: GO, MAJOR, MINOR)",
         "streams.yml:8: golang-1.22.nested.deep: unknown placeholder {UNKNOWN}; left as "
         "written (known: GO, MAJOR, MINOR)"]
+
+
+WORDS = ["yes", "Yes", "YES", "no", "No", "true", "True", "TRUE", "false", "False", "FALSE",
+         "on", "On", "OFF", "null", "Null", "NULL", "Falsey", "nullify", "offset", "onwards",
+         "yesterday", "trueish", "Nothing", "tilde~"]
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_letter_initial_words_resolve_as_the_safe_loader_does(word: str) -> None:
+    text = f"key: {word}\nlist:\n- {word}\n"
+    fast = yamlevents.load(text, "f.yml", yamlio.MarkedMap, yamlio.MarkedSeq)
+    expected = yaml.safe_load(text)
+    assert fast == expected
+    assert type(fast["key"]) is type(expected["key"])

@@ -28,7 +28,7 @@ from collections.abc import Callable
 # Fewer items than this are not worth a fork (a few milliseconds).
 MIN_ITEMS = 200
 # Address space reserved for the child's text; pages cost memory only once written.
-_CAPACITY = 1 << 32
+_CAPACITY = 1 << 30  # 1 GiB: the child's half of 300,000 streams; beyond, the parent writes
 _CLAIMS = struct.Struct("<qq")  # parent: items [0, a) claimed; child: items [b, count)
 _DONE = b"\x01"
 _RESULT = struct.Struct("<qqq")  # first item sent, items sent, where their text starts

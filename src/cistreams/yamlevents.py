@@ -19,6 +19,7 @@ from cistreams.errors import CistreamsError, Location
 FALLBACK: Any = object()
 _Parser: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "<<"
+_LONGEST_WORD = len("false")  # the longest word a safe loader resolves to a bool or null
 _UNSET: Any = object()
 
 
@@ -142,6 +143,8 @@ class _Builder:
             raise _Fallback
         if text and text[0] not in self.parser.yaml_implicit_resolvers:
             return text  # no implicit type (int, bool, null...) starts with this character
+        if len(text) > _LONGEST_WORD and text[0].isalpha():
+            return text  # letters start only the bool and null words (yes, False, null...)
         tag = self.parser.resolve(yaml.ScalarNode, text, event.implicit)  # type: ignore[no-untyped-call]
         return self.parser.construct_object(
             yaml.ScalarNode(tag, text, event.start_mark, event.end_mark), deep=True)
