@@ -124,10 +124,20 @@ def raise_in_parent(index: int) -> str:
     return slow_text(index)
 
 
+def raise_at_the_end(index: int) -> str:
+    if index == COUNT - 1:
+        raise ValueError("bad last document")
+    return slow_text(index)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_an_error_here_propagates(jobs: int) -> None:
-    with pytest.raises(ValueError, match="bad document"):
-        forkjoin.join_texts(raise_in_parent, COUNT, jobs)
+@pytest.mark.parametrize("text_of", [raise_in_parent, raise_at_the_end])
+def test_an_error_propagates_and_the_child_is_reaped(jobs: int,
+                                                     text_of: Callable[[int], str]) -> None:
+    """The last document fails in the child first, then again here: still one error and no
+    child left behind (the autouse fixture checks)."""
+    with pytest.raises(ValueError, match="bad"):
+        forkjoin.join_texts(text_of, COUNT, jobs)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -11,10 +11,12 @@ from cistreams import substitution
 from cistreams.errors import Location, Problems
 
 WHERE = Location("streams.yml", 3, "s.upstream_image")
-NAMES = ["MAJOR", "MINOR", "runtime_assembly", "X"]
+NAMES = ["MAJOR", "MINOR", "runtime_assembly", "X", "v12-", "a{b", "12"]
 PIECES = st.sampled_from(["{MAJOR}", "{MINOR}", "{runtime_assembly}", "{X}", "{UNKNOWN}",
-                          "{{", "}}", "{", "}", "{}", "a", ".", ":", " ", "é", "{MAJOR "])
-VALUES = st.one_of(st.integers(0, 20), st.sampled_from(["", "17", "{MINOR}", "a}b", "é"]))
+                          "{{", "}}", "{", "}", "{}", "a", ".", ":", " ", "é", "{MAJOR ",
+                          "{v", "-}", "{a", "b}", "12", "{12}"])
+VALUES = st.one_of(st.integers(0, 20), st.sampled_from(["", "12", "{MINOR}", "a}b", "é", "X",
+                                                        "v", "MINOR"]))
 
 
 def regex_only(variables: dict[str, Any], text: str) -> tuple[str, list[str], list[str]]:
@@ -46,3 +48,15 @@ def test_quick_path_is_taken_only_when_safe() -> None:
     braced = substitution.safe_formatter({"A": "{B}", "B": 1}, Problems(), False)
     assert braced.quick("{A}") is None  # a value with braces must not be substituted again
     assert braced("{A}", WHERE) == "{B}"
+
+
+def test_a_replacement_never_forms_a_new_placeholder() -> None:
+    variables = {"MINOR": "12", "v12-": "X"}
+    assert formatted(variables, "{v{MINOR}-}") == regex_only(variables, "{v{MINOR}-}")
+    assert formatted(variables, "{v{MINOR}-}")[0] == "{v12-}"
+
+
+def test_a_name_with_braces_is_never_a_placeholder() -> None:
+    result, warnings, _ = formatted({"a{b": "Z"}, "{a{b}")
+    assert result == "{a{b}"
+    assert any("unknown placeholder {b}" in warning for warning in warnings)

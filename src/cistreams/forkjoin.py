@@ -87,38 +87,47 @@ class _TwoEnds:
 
     def run(self) -> str:
         done_read, done_write = os.pipe()  # one byte once the child's text is in place
+        # Ctrl-C waits until each side is ready for it: the child must never run the
+        # caller's cleanup, and the parent must be inside the block that stops the child.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
         except OSError:  # no process to spare (a limit reached): one process it is
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(done_read)
             os.close(done_write)
             if self.meanwhile is not None:
                 self.meanwhile()
             return "".join([self.text_of(index) for index in range(self.count)])
         if pid == 0:  # the child: it never returns
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C simply ends it
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(done_read)
             self._child(done_write)
-        os.close(done_write)
         try:
-            if self.meanwhile is not None:
-                self.meanwhile()
-            texts = self._parent_part()
-            # not waitpid: tearing down a big child's memory takes a while, and is not needed
-            sent = os.read(done_read, 1) == _DONE
+            os.close(done_write)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            return self._parent(done_read)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)  # its work is not wanted any more
-                os.waitpid(pid, 0)
             raise
         finally:
             os.close(done_read)
+            with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: reaped already
+                os.waitpid(pid, 0)
+
+    def _parent(self, done_read: int) -> str:
+        if self.meanwhile is not None:
+            self.meanwhile()
+        texts = self._parent_part()
+        # not waitpid: tearing down a big child's memory takes a while, and is not needed
+        sent = os.read(done_read, 1) == _DONE
         first, tail = self._received() if sent else (self.count, "")
         # items the child failed to send, if any, then the child's text less any overlap
         texts.extend(self.text_of(index) for index in range(len(texts), first))
         texts.append(tail)
-        text = "".join(texts)
-        os.waitpid(pid, 0)
-        return text
+        return "".join(texts)
 
     def _parent_part(self) -> list[str]:
         claims = memoryview(self.shared)[:_CLAIMS.size].cast("q")

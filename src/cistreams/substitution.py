@@ -35,20 +35,29 @@ class SafeFormatter:
         self._variables = dict(variables)
         self._problems = problems
         self._unknown_is_error = unknown_is_error
+        # names with braces can never match the regex, so they cannot be known here either
         self._known = [("{" + name + "}", str(value)) for name, value in self._variables.items()
-                       if isinstance(name, str)]
+                       if isinstance(name, str) and "{" not in name and "}" not in name]
         # plain replaces equal the regex pass only when no value brings braces of its own
         self._replaces_suffice = not any("{" in v or "}" in v for _, v in self._known)
 
     def quick(self, text: str) -> str | None:
-        """The result when `text` has only known placeholders and no `{{`/`}}` (the common
-        case, which cannot produce a problem and so needs no location); else None."""
-        if not self._replaces_suffice or "{{" in text or "}}" in text:
+        """The result when every brace in `text` belongs to a known placeholder (the common
+        case, which cannot produce a problem and so needs no location); else None.
+
+        Then the text is brace-free pieces and `{NAME}` tokens, and brace-free values cannot
+        form a new token, so replacing one name after another equals the regex's one pass.
+        """
+        if not self._replaces_suffice:
             return None
-        for token, value in self._known:
-            if token in text:
-                text = text.replace(token, value)
-        return None if "{" in text or "}" in text else text
+        present = [(token, value, text.count(token)) for token, value in self._known
+                   if token in text]
+        opened = sum(count for _, _, count in present)
+        if opened != text.count("{") or opened != text.count("}"):
+            return None  # an unknown placeholder, {{, }}, or a stray brace: the regex pass
+        for token, value, _ in present:
+            text = text.replace(token, value)
+        return text
 
     def __call__(self, text: str, where: Location) -> str:
         if "{" not in text and "}" not in text:
