@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cistreams import groupext, imagemeta, substitution, yamlio
 from cistreams.errors import CistreamsError, Location, Problems
@@ -30,6 +29,9 @@ from cistreams.model import (
     version_text,
 )
 
+if TYPE_CHECKING:
+    import subprocess
+
 _REMOTE_SCHEMES = {"ssh", "ssh+git", "git", "http", "https"}
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -39,6 +41,8 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 def run_command(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """Run a program from an argument list (never a shell), capturing its output."""
     # a clone that needs credentials must fail, not wait for a password nobody will type
+    import subprocess  # here: a local --data-path never runs a program
+
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
         return subprocess.run(list(argv), capture_output=True, text=True, check=False, env=env)

@@ -10,7 +10,6 @@ import gc
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER
     except Exception as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         click.echo(f"cistreams: internal error: {type(exc).__name__}: {exc}"
                    + ("" if debug else " (rerun with --debug for the traceback)"), err=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cistreams.errors import CistreamsError
+
+if TYPE_CHECKING:
+    import subprocess
 
 # doozer waited 60 s between its 3 tries; an API hiccup rarely lasts that long.
 RETRY_DELAY_SECONDS = 10.0
@@ -17,6 +20,8 @@ ApplyRunner = Callable[[Sequence[str], str | None], "subprocess.CompletedProcess
 
 def run_with_input(argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
     """Run `argv` (no shell), feeding `stdin` when given, and capture its output."""
+    import subprocess  # here: only --apply runs a program
+
     try:
         return subprocess.run(list(argv), input=stdin, capture_output=True, text=True, check=False)
     except FileNotFoundError:
