@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cistreams import emit, emit_tree, yamlio
+from cistreams import emit, emit_tree, forkjoin, yamlio
 from cistreams.emit_libyaml import LibYamlScalars
 
 reference = yamlio.reference_dump_readable
@@ -75,4 +75,4 @@ def test_long_lines_fall_back_to_libyaml() -> None:
     objects = [{"a": "word " * 1000}]
     with pytest.raises(emit_tree.Unsupported):
         fast_only(objects)
-    assert emit.dump_readable(objects, reference) == reference(objects)
+    assert forkjoin.join(emit.dump_readable(objects, reference)) == reference(objects)

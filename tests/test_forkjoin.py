@@ -114,7 +114,7 @@ def test_items_both_sides_wrote_are_joined_once() -> None:
     shared = forkjoin._reserve()
     assert shared is not None
     with shared:
-        text = Greedy(slow_text, COUNT, shared, None).run()
+        text = forkjoin.join(Greedy(slow_text, COUNT, shared, None).run())
     assert text == serial(slow_text, COUNT)
 
 

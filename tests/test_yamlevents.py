@@ -17,7 +17,7 @@ from helpers import corpus_dirs
 
 def general(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as patch:
-        patch.setattr(yamlevents, "load", lambda *_: yamlevents.FALLBACK)
+        patch.setattr(yamlevents, "load", lambda *_, **__: yamlevents.FALLBACK)
         return yamlio.load(text, "f.yml")
 
 
@@ -100,7 +100,7 @@ def test_substitution_while_loading_equals_substitution_after(
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
         with monkeypatch.context() as patch:
             if not fast:
-                patch.setattr(yamlevents, "load", lambda *_: yamlevents.FALLBACK)
+                patch.setattr(yamlevents, "load", lambda *_, **__: yamlevents.FALLBACK)
             data = substitution.load_substituted(SUBSTITUTED, "streams.yml", fmt)
         results.append((marks(data), problems.warnings))
     assert results[0] == results[1]

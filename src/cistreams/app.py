@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cistreams import builddata, output, render, schema, transforms, yamlio
+from cistreams import builddata, forkjoin, output, render, schema, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
@@ -41,13 +41,16 @@ def working_dir(path: Path | None) -> Iterator[Path]:
 
 
 def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
-                    run: Runner = run_command) -> tuple[BuildData, transforms.Registry]:
+                    run: Runner = run_command,
+                    jobs: int = 2) -> tuple[BuildData, transforms.Registry]:
     """Locate (clone if remote) and load the group's build data and its transforms.
 
     Problems found while loading are collected, not raised, so that rendering can report
-    its own in the same run; the caller runs `problems.check()`.
+    its own in the same run; the caller runs `problems.check()`. With `jobs` >= 2 a big
+    streams.yml is read by two processes (the same result).
     """
-    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides)
+    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides,
+                          jobs)
     # only a git URL needs a working directory (a temporary one when none is given)
     remote = builddata.is_remote(source.data_path)
     with working_dir(source.working_dir) if remote else contextlib.nullcontext(Path()) as work:
@@ -99,7 +102,8 @@ def render_request(request: GenerateRequest, problems: Problems, run: Runner = r
     With `validate=False` the objects are not checked against their API schemas: the
     caller must run `validate_rendered` before using them.
     """
-    data, registry = load_build_data(request.source, request.doozer_2020, problems, run)
+    data, registry = load_build_data(request.source, request.doozer_2020, problems, run,
+                                     request.jobs)
     if request.streams or request.images:
         problems.check()  # an entry dropped for its own errors must not read as "no such stream"
     entries = select(data, request.streams, request.images, request.doozer_2020, problems)
@@ -135,26 +139,29 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     def validate() -> None:
         validate_rendered(rendered, request.doozer_2020, problems)
 
+    pieces: list[forkjoin.Piece]
     if dump is not None:
         validate()
-        text = dump(rendered.objects)
+        pieces = [dump(rendered.objects)]
     else:  # a second process may start writing while this one validates
-        dumper = yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable
-        text = dumper(rendered.objects, request.jobs, validate)
-    output.write_atomic(request.output, text)
+        pieces = yamlio.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
+                                    validate)
+    output.write_atomic(request.output, pieces)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
     if request.apply:
-        _apply(request, text, result, applier or Applier())
+        _apply(request, pieces, result, applier or Applier())
     return result
 
 
-def _apply(request: GenerateRequest, text: str, result: GenerateResult, applier: Applier) -> None:
+def _apply(request: GenerateRequest, pieces: list[forkjoin.Piece], result: GenerateResult,
+           applier: Applier) -> None:
     if not result.buildconfigs:
         result.messages.append("No buildconfigs were generated; skipping apply.")
         return
     result.messages.append("Applying buildconfigs...")
     from_stdin = request.output == output.STDOUT
-    printed = applier.apply(request.output, request.as_user, text if from_stdin else None)
+    text = forkjoin.join(pieces) if from_stdin else None
+    printed = applier.apply(request.output, request.as_user, text)
     result.messages.extend(line for line in printed.splitlines() if line.strip())
     result.applied = True
 

@@ -129,6 +129,7 @@ class LoadOptions:
     doozer_2020: bool = False
     assembly: str = "stream"
     var_overrides: tuple[tuple[str, str], ...] = ()
+    jobs: int = 2  # processes that may read a big streams.yml (see yamlhalves)
 
 
 @dataclass(frozen=True)
@@ -287,10 +288,11 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
     where = Location(path.name)
     text = yamlio.read_text(path, path.name)
     if options.doozer_2020:
-        raw = yamlio.load(_doozer_format(text, variables, where, problems), path.name)
+        raw = yamlio.load(_doozer_format(text, variables, where, problems), path.name,
+                          jobs=options.jobs)
     else:
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
-        raw = substitution.load_substituted(text, path.name, fmt)
+        raw = substitution.load_substituted(text, path.name, fmt, options.jobs)
     if raw is None:
         return ()
     if not isinstance(raw, dict):

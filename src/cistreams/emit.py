@@ -8,7 +8,8 @@ PyYAML call runs instead, so the bytes never depend on which path was taken.
 
 Both take `jobs` (how many processes may write; see forkjoin) and `meanwhile` (work for this
 process while a second one starts writing, such as validating the objects; it runs exactly
-once, before anything is returned, whichever path writes).
+once, before anything is returned, whichever path writes), and return the text as pieces
+(forkjoin.collect; forkjoin.join makes them one string).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cistreams.emit_tree import ScalarWriter, Unsupported, dump_documents
+from cistreams.emit_tree import ScalarWriter, Unsupported, document_pieces
+from cistreams.forkjoin import Piece
 
 Dump = Callable[[list[dict[str, Any]]], str]
 Meanwhile = Callable[[], None]
+Pieces = list[Piece]  # see forkjoin.collect
 
 
 def dump_doozer(objects: list[dict[str, Any]], reference: Dump, jobs: int = 2,
-                meanwhile: Meanwhile | None = None) -> str:
+                meanwhile: Meanwhile | None = None) -> Pieces:
     """doozer's bytes; `reference` (yaml.dump_all) runs when the fast path cannot."""
     from cistreams.emit_pyyaml import PyYamlScalars
 
@@ -31,7 +34,7 @@ def dump_doozer(objects: list[dict[str, Any]], reference: Dump, jobs: int = 2,
 
 
 def dump_readable(objects: list[dict[str, Any]], reference: Dump, jobs: int = 2,
-                  meanwhile: Meanwhile | None = None) -> str:
+                  meanwhile: Meanwhile | None = None) -> Pieces:
     """The readable bytes; `reference` (the libyaml dumper) runs when the fast path cannot."""
     from cistreams.emit_libyaml import LibYamlScalars
 
@@ -39,7 +42,7 @@ def dump_readable(objects: list[dict[str, Any]], reference: Dump, jobs: int = 2,
 
 
 def _dump(objects: list[dict[str, Any]], reference: Dump, scalar: ScalarWriter,
-          sort_keys: bool, first_separator: str, jobs: int, meanwhile: Meanwhile | None) -> str:
+          sort_keys: bool, first_separator: str, jobs: int, meanwhile: Meanwhile | None) -> Pieces:
     ran = False
 
     def once() -> None:
@@ -50,8 +53,8 @@ def _dump(objects: list[dict[str, Any]], reference: Dump, scalar: ScalarWriter,
                 meanwhile()
 
     try:
-        return dump_documents(objects, scalar, sort_keys, separator="---\n",
-                              first_separator=first_separator, jobs=jobs, meanwhile=once)
+        return document_pieces(objects, scalar, sort_keys, separator="---\n",
+                               first_separator=first_separator, jobs=jobs, meanwhile=once)
     except Unsupported:
         once()
-        return reference(objects)
+        return [reference(objects)]

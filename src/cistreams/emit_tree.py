@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yaml import ScalarNode
 from yaml.resolver import Resolver
+
+if TYPE_CHECKING:
+    from cistreams.forkjoin import Piece
 
 _SIMPLE = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*\Z")
 # Letter-initial words PyYAML's resolver reads as booleans or null (any capitalisation).
@@ -170,11 +173,20 @@ class TreeWriter:
 
 
 def dump_documents(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
-                   separator: str, first_separator: str, jobs: int = 2,
-                   meanwhile: Callable[[], None] | None = None) -> str:
-    """All documents, each preceded by `separator` (`first_separator` for the first);
-    written by up to `jobs` (1 or 2) processes, with the same bytes either way.
-    `meanwhile` runs before the first document is written here (see forkjoin)."""
+                   separator: str, first_separator: str) -> str:
+    """All documents, each preceded by `separator` (`first_separator` for the first)."""
+    from cistreams import forkjoin
+
+    return forkjoin.join(document_pieces(objects, scalar, sort_keys, separator,
+                                         first_separator, jobs=1))
+
+
+def document_pieces(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
+                    separator: str, first_separator: str, jobs: int = 2,
+                    meanwhile: Callable[[], None] | None = None) -> list[Piece]:
+    """`dump_documents` as pieces (forkjoin.collect), written by up to `jobs` (1 or 2)
+    processes, with the same bytes either way. `meanwhile` runs before the first document
+    is written here (see forkjoin)."""
     from cistreams import forkjoin
     from cistreams.emit_template import TemplateWriter
 
@@ -183,7 +195,7 @@ def dump_documents(objects: list[Any], scalar: ScalarWriter, sort_keys: bool,
     def text_of(index: int) -> str:
         return (separator if index else first_separator) + writer.document(objects[index])
 
-    return forkjoin.join_texts(text_of, len(objects), jobs, meanwhile)
+    return forkjoin.collect(text_of, len(objects), jobs, meanwhile)
 
 
 # --- scalar rules both writers share (PyYAML and libyaml agree on these) -------------------

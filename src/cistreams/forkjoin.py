@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import pickle
 import signal
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+Piece = str | bytes | memoryview  # a text, or UTF-8 bytes (surrogates passed through)
 # Fewer items than this are not worth a fork (a few milliseconds).
 MIN_ITEMS = 200
 # Address space reserved for the child's text; pages cost memory only once written.
@@ -48,9 +50,38 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and available_cpus() > 1 and threading.active_count() == 1
 
 
+def _fork() -> tuple[int, set[int | signal.Signals]]:
+    """os.fork() with Ctrl-C held, and the signal mask for the parent to restore.
+
+    Ctrl-C must wait until each side is ready for it: the child must never run the
+    caller's cleanup (it gets the default action: it just ends), and the parent must be
+    inside the block that stops the child when it restores the mask.
+    """
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    if pid == 0:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return pid, mask
+
+
 def join_texts(text_of: Callable[[int], str], count: int, jobs: int = 2,
                meanwhile: Callable[[], None] | None = None) -> str:
-    """`"".join(text_of(i) for i in range(count))`, with a second process when `jobs` >= 2.
+    """`"".join(text_of(i) for i in range(count))`: `join(collect(...))`."""
+    return join(collect(text_of, count, jobs, meanwhile))
+
+
+def collect(text_of: Callable[[int], str], count: int, jobs: int = 2,
+            meanwhile: Callable[[], None] | None = None) -> list[Piece]:
+    """The texts of items 0 to count-1 in order, with a second process when `jobs` >= 2.
+
+    The pieces are the items' texts, except that the child's share comes as one piece of
+    UTF-8 bytes, a view of the memory it was written to (so that it can be written out
+    without being copied, decoded and encoded again).
 
     `text_of` must be pure (the same text for the same index in any process) and must not
     start threads or import modules on first use (the child runs it after the fork).
@@ -64,9 +95,15 @@ def join_texts(text_of: Callable[[int], str], count: int, jobs: int = 2,
     if shared is None:
         if meanwhile is not None:
             meanwhile()
-        return "".join([text_of(index) for index in range(count)])
-    with shared:
-        return _TwoEnds(text_of, count, shared, meanwhile).run()
+        return [text_of(index) for index in range(count)]
+    # not closed here: the child's piece is a view of it (unmapped once that is dropped)
+    return _TwoEnds(text_of, count, shared, meanwhile).run()
+
+
+def join(pieces: Sequence[Piece]) -> str:
+    """The pieces as one text."""
+    return "".join(piece if isinstance(piece, str) else str(piece, "utf-8", "surrogatepass")
+                   for piece in pieces)
 
 
 def _reserve() -> mmap.mmap | None:
@@ -85,23 +122,17 @@ class _TwoEnds:
         self.shared = shared
         _CLAIMS.pack_into(shared, 0, 0, count)
 
-    def run(self) -> str:
+    def run(self) -> list[Piece]:
         done_read, done_write = os.pipe()  # one byte once the child's text is in place
-        # Ctrl-C waits until each side is ready for it: the child must never run the
-        # caller's cleanup, and the parent must be inside the block that stops the child.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            pid = os.fork()
+            pid, mask = _fork()
         except OSError:  # no process to spare (a limit reached): one process it is
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(done_read)
             os.close(done_write)
             if self.meanwhile is not None:
                 self.meanwhile()
-            return "".join([self.text_of(index) for index in range(self.count)])
+            return [self.text_of(index) for index in range(self.count)]
         if pid == 0:  # the child: it never returns
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C simply ends it
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(done_read)
             self._child(done_write)
         try:
@@ -117,17 +148,17 @@ class _TwoEnds:
             with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: reaped already
                 os.waitpid(pid, 0)
 
-    def _parent(self, done_read: int) -> str:
+    def _parent(self, done_read: int) -> list[Piece]:
         if self.meanwhile is not None:
             self.meanwhile()
-        texts = self._parent_part()
+        texts: list[Piece] = list(self._parent_part())
         # not waitpid: tearing down a big child's memory takes a while, and is not needed
         sent = os.read(done_read, 1) == _DONE
-        first, tail = self._received() if sent else (self.count, "")
+        first, tail = self._received() if sent else (self.count, memoryview(b""))
         # items the child failed to send, if any, then the child's text less any overlap
         texts.extend(self.text_of(index) for index in range(len(texts), first))
         texts.append(tail)
-        return "".join(texts)
+        return texts
 
     def _parent_part(self) -> list[str]:
         claims = memoryview(self.shared)[:_CLAIMS.size].cast("q")
@@ -181,11 +212,81 @@ class _TwoEnds:
     def _child_may_take(index: int, claims: memoryview) -> bool:
         return index >= claims[0]
 
-    def _received(self) -> tuple[int, str]:
-        """(first item, text) the child left, the items the parent also wrote cut off."""
+    def _received(self) -> tuple[int, memoryview]:
+        """(first item, UTF-8 text) the child left, the items the parent also wrote cut off."""
         first, sent, at = _RESULT.unpack_from(self.shared, _CLAIMS.size)
         sizes = struct.unpack_from(f"<{sent}q", self.shared, _CLAIMS.size + _RESULT.size)
         claimed_here = _CLAIMS.unpack_from(self.shared, 0)[0]
         overlap = max(0, min(claimed_here, first + sent) - first)
-        with memoryview(self.shared)[at + sum(sizes[:overlap]):] as raw:
-            return first + overlap, str(raw, "utf-8", "surrogatepass")
+        return first + overlap, memoryview(self.shared)[at + sum(sizes[:overlap]):]
+
+
+class Forked:
+    """`compute()` run in a forked child, its (picklable) result sent back when asked for.
+
+    The caller goes on with other work meanwhile and then takes `result()`, or `cancel()`s
+    it. A child that fails, dies or cannot be forked gives `(False, None)`: the caller then
+    does the work itself, so a failure here is never an error of its own.
+    """
+
+    def __init__(self, compute: Callable[[], object]) -> None:
+        self._pid: int | None = None
+        self._read = -1
+        if not can_fork():
+            return
+        read_end, write_end = os.pipe()
+        try:
+            pid, mask = _fork()
+        except OSError:  # no process to spare: the caller does the work
+            os.close(read_end)
+            os.close(write_end)
+            return
+        if pid == 0:  # the child: it never returns
+            os.close(read_end)
+            _send_and_exit(compute, write_end)
+        os.close(write_end)
+        self._pid, self._read = pid, read_end
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except BaseException:  # a Ctrl-C held during the fork
+            self.cancel()
+            raise
+
+    def result(self) -> tuple[bool, object]:
+        """(True, the value) once the child is done, or (False, None) if it failed."""
+        if self._pid is None:
+            return False, None
+        try:
+            with os.fdopen(self._read, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            self._reap()
+        if data[:1] != _DONE:
+            return False, None
+        return True, pickle.loads(data[1:])  # noqa: S301 (written by our own forked child)
+
+    def cancel(self) -> None:
+        """Stop the child (if any) and forget its work."""
+        if self._pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._read)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._pid is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = None
+
+
+def _send_and_exit(compute: Callable[[], object], write_end: int) -> None:
+    status = 1
+    try:
+        data = _DONE + pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    finally:
+        os._exit(status)

@@ -6,17 +6,28 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cistreams.errors import CistreamsError
+
+if TYPE_CHECKING:
+    from cistreams.forkjoin import Piece
 
 STDOUT = "-"
 
 
-def write_atomic(target: str, text: str) -> None:
-    """Write `text` to `target` ('-' is standard output) via a temp file and a rename."""
+def write_atomic(target: str, text: str | Sequence[Piece]) -> None:
+    """Write `text` to `target` ('-' is standard output) via a temp file and a rename.
+
+    `text` may be a sequence of pieces, written one after another: strings, and bytes
+    already encoded as UTF-8.
+    """
+    pieces = [text] if isinstance(text, str) else text
     if target == STDOUT:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece if isinstance(piece, str) else str(piece, "utf-8"))
         sys.stdout.flush()
         return
     path = Path(target)
@@ -29,8 +40,9 @@ def write_atomic(target: str, text: str) -> None:
     except OSError as exc:
         raise CistreamsError(f"-o {target}: cannot write in {folder}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            for piece in pieces:
+                handle.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp).chmod(mode)

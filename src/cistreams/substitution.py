@@ -141,11 +141,12 @@ def _child(value: Any, fmt: Formatter, where: Location, key: Any, line: int | No
     return substitute_tree(value, fmt, where.child(key, line), sort_keys=sort_keys)
 
 
-def load_substituted(text: str, display_name: str, fmt: Formatter) -> Any:
+def load_substituted(text: str, display_name: str, fmt: Formatter, jobs: int = 2) -> Any:
     """Parse YAML text and substitute as it is read (the fast path), or parse, then
-    substitute_tree (anything the fast path does not build); the results are the same."""
+    substitute_tree (anything the fast path does not build); the results are the same.
+    (`jobs`: see yamlevents.load.)"""
     try:
-        fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq, fmt)
+        fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq, fmt, jobs)
     except (yaml.YAMLError, RecursionError):
         fast = yamlevents.FALLBACK  # the general loader reports it with its line
     if fast is not yamlevents.FALLBACK:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from cistreams import yamlevents
 from cistreams.errors import CistreamsError, Location
+
+if TYPE_CHECKING:
+    from cistreams.forkjoin import Piece
 
 # A real build-data file expands to well under a million nodes; an alias bomb expands to
 # billions. Counting the expansion on the node graph (memoized) costs one pass.
@@ -144,11 +147,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load(text: str, display_name: str, include_resolver: IncludeResolver | None = None) -> Any:
-    """Parse one YAML (or JSON) document safely; errors name `display_name` and the line."""
+def load(text: str, display_name: str, include_resolver: IncludeResolver | None = None,
+         jobs: int = 2) -> Any:
+    """Parse one YAML (or JSON) document safely; errors name `display_name` and the line.
+    (`jobs`: see yamlevents.load.)"""
     if include_resolver is None:
         try:
-            fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq)
+            fast = yamlevents.load(text, display_name, MarkedMap, MarkedSeq, jobs=jobs)
         except (yaml.YAMLError, RecursionError):
             fast = yamlevents.FALLBACK  # the general path below reports it with its line
         if fast is not yamlevents.FALLBACK:
@@ -203,9 +208,20 @@ def dump_doozer(objects: list[dict[str, Any]], jobs: int = 2,
                 meanwhile: Callable[[], None] | None = None) -> str:
     """Exactly what doozer's `yaml.dump_all(objects, f, default_flow_style=False)` writes
     (`jobs` and `meanwhile`: see emit)."""
+    from cistreams import forkjoin
+
+    return forkjoin.join(dump_pieces(objects, True, jobs, meanwhile))
+
+
+def dump_pieces(objects: list[dict[str, Any]], doozer_2020: bool, jobs: int = 2,
+                meanwhile: Callable[[], None] | None = None) -> list[Piece]:
+    """`dump_doozer` or `dump_readable` as pieces to write one after another (a big dump
+    then never exists as one string, nor as one encoded copy of it)."""
     from cistreams import emit
 
-    return emit.dump_doozer(objects, reference_dump_doozer, jobs, meanwhile)
+    if doozer_2020:
+        return emit.dump_doozer(objects, reference_dump_doozer, jobs, meanwhile)
+    return emit.dump_readable(objects, reference_dump_readable, jobs, meanwhile)
 
 
 def reference_dump_doozer(objects: list[dict[str, Any]]) -> str:
@@ -233,9 +249,9 @@ def dump_readable(objects: list[dict[str, Any]], jobs: int = 2,
                   meanwhile: Callable[[], None] | None = None) -> str:
     """Multi-document YAML for people: keys in insertion order, Dockerfiles as literal blocks
     (`jobs` and `meanwhile`: see emit)."""
-    from cistreams import emit
+    from cistreams import forkjoin
 
-    return emit.dump_readable(objects, reference_dump_readable, jobs, meanwhile)
+    return forkjoin.join(dump_pieces(objects, False, jobs, meanwhile))
 
 
 def reference_dump_readable(objects: list[dict[str, Any]]) -> str:
