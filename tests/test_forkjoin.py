@@ -164,3 +164,38 @@ def test_a_failing_meanwhile_stops_everything(jobs: int) -> None:
     with pytest.raises(ValueError, match="invalid objects"):
         forkjoin.join_texts(recorder, COUNT, jobs, check)
     assert recorder.here == []
+
+
+@needs_fork
+def test_collect_hands_over_the_childs_share_without_copying() -> None:
+    pieces = forkjoin.collect(slow_text, COUNT)
+    assert isinstance(pieces[-1], memoryview)  # the child's share, straight from its memory
+    assert forkjoin.join(pieces) == serial(slow_text, COUNT)
+
+
+@needs_fork
+def test_forked_returns_the_childs_value() -> None:
+    child = forkjoin.Forked(lambda: {"answer": [42], "pid": os.getpid()})
+    done, value = child.result()
+    assert done and isinstance(value, dict)
+    assert value["answer"] == [42] and value["pid"] != os.getpid()
+
+
+def explode() -> object:
+    raise RuntimeError("boom")
+
+
+def die() -> object:
+    os._exit(3)
+
+
+@pytest.mark.parametrize("compute", [explode, die])
+def test_a_failed_forked_child_gives_no_value(compute: Callable[[], object]) -> None:
+    assert forkjoin.Forked(compute).result() == (False, None)
+
+
+def test_a_cancelled_forked_child_is_stopped_and_reaped() -> None:
+    child = forkjoin.Forked(lambda: time.sleep(30))
+    started = time.perf_counter()
+    child.cancel()
+    assert time.perf_counter() - started < 5

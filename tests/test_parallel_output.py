@@ -78,3 +78,14 @@ def test_schema_errors_found_while_writing_leave_the_file_alone(
 
 def test_the_fork_threshold_is_reached() -> None:
     assert STREAMS + 1 >= forkjoin.MIN_ITEMS
+
+
+def test_pieces_are_written_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cistreams import output
+
+    pieces: list[forkjoin.Piece] = ["---\na: é\n", b"---\nb: 2\n", memoryview(b"---\nc: 3\n")]
+    target = tmp_path / "out.yaml"
+    output.write_atomic(str(target), pieces)
+    assert target.read_text(encoding="utf-8") == "---\na: é\n---\nb: 2\n---\nc: 3\n"
+    output.write_atomic("-", pieces)
+    assert capsys.readouterr().out == "---\na: é\n---\nb: 2\n---\nc: 3\n"
