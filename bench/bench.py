@@ -37,15 +37,24 @@ DOOZER_1K_SECONDS = 6.6
 REFERENCE_DRIVER = (
     "import sys\n"
     "from cistreams import dockerfile, yamlio\n"
-    "def reference_dump(objects, jobs=1, meanwhile=None):\n"
+    "used = []\n"
+    "def reference_dump(objects, doozer_2020, jobs=1, meanwhile=None):\n"
+    "    used.append(doozer_2020)\n"
     "    if meanwhile is not None:\n"
     "        meanwhile()\n"
-    "    return yamlio.reference_dump_doozer(objects)\n"
+    "    return [yamlio.reference_dump_doozer(objects)]\n"
     "dockerfile.apply = dockerfile.reference_apply\n"
-    "yamlio.dump_doozer = reference_dump\n"
+    "yamlio.dump_pieces = reference_dump\n"
     "from cistreams.cli import main\n"
-    "raise SystemExit(main(sys.argv[1:]))\n"
+    "code = main(sys.argv[1:])\n"
+    "if used != [True]:\n"
+    "    sys.exit('the reference writer was not used: update REFERENCE_DRIVER')\n"
+    "raise SystemExit(code)\n"
 )
+
+
+# The same work on every run: when it is slow, the machine is busy (compare runs with it).
+CALIBRATION = "total = 0\nfor i in range(3_000_000):\n    total += i % 7\n"
 
 
 @dataclass
@@ -204,6 +213,8 @@ def main() -> int:
         runs = synthetic(root, sizes)
         runs.update(corpus(root))
         runs["help"] = run("cistreams --help", [sys.executable, "-m", "cistreams", "--help"], 5)
+        runs["calibration"] = run("calibration: a fixed pure-Python loop (machine speed)",
+                                  [sys.executable, "-c", CALIBRATION], 5)
         print(f"{'run':<62} {'wall s':>8} {'peak MB':>8}")
         for item in runs.values():
             print(f"{item.label:<62} {item.seconds:>8.3f} {item.peak_mb:>8.0f}")
