@@ -147,9 +147,9 @@ def source_options(func: Any) -> Any:
                    "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
 @click.option("--jobs", type=click.IntRange(1, 2), default=2, show_default=True,
               envvar="CISTREAMS_JOBS",
-              help="Processes that write the YAML: with 2, a second CPU writes half of a big "
-                   "group's documents (the same bytes); 1 keeps to one process. "
-                   "Env: CISTREAMS_JOBS.")
+              help="Processes for a big group: with 2, a second CPU reads half of a big "
+                   "streams.yml and writes half of the documents (the same bytes); 1 keeps "
+                   "to one process. Env: CISTREAMS_JOBS.")
 @source_options
 @click.pass_context
 def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple[str, ...],

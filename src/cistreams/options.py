@@ -33,7 +33,7 @@ class GenerateRequest:
     daemonset: bool = True
     apply: bool = False
     as_user: str | None = None
-    jobs: int = 2  # processes that may write the YAML (see forkjoin)
+    jobs: int = 2  # processes that may read streams.yml and write the YAML (see forkjoin)
 
     @property
     def doozer_2020(self) -> bool:
