@@ -199,3 +199,8 @@ def test_a_cancelled_forked_child_is_stopped_and_reaped() -> None:
     started = time.perf_counter()
     child.cancel()
     assert time.perf_counter() - started < 5
+
+
+def test_leaving_a_forked_block_stops_the_child() -> None:
+    with forkjoin.Forked(lambda: time.sleep(30)):
+        pass  # never asked for the result: the autouse fixture checks it was reaped

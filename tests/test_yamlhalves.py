@@ -149,3 +149,21 @@ def test_corpus_streams_load_the_same(path: Any) -> None:
     text = path.read_text()
     halved, whole = both(text)
     assert marks(halved) == marks(whole)
+
+
+@needs_fork
+@pytest.mark.parametrize("text", [
+    " stream1:\n   image: a\n#xxxxxxxxxxxxxxxxxxxx\nstream2:\n   image: b\n",  # indented top
+    "{a: 1}\nkey: 2\n",  # a flow mapping, then stray content
+    "--- {a: 1}\nkey: 2\n",
+    "a: 1\n#xxxxxxxxxxxx\nkey: 2\n.NaN: 3\n",  # a key that is not equal to itself
+    "a: 1\n.nan: 0\n#xxxxxxxxxxxx\nkey: 2\n.nan: 3\n",
+])
+def test_texts_found_by_review_read_as_the_whole_text_reads_them(text: str) -> None:
+    def outcome(jobs: int) -> Any:
+        try:
+            return repr(marks(yamlio.load(text, "streams.yml", jobs=jobs)))
+        except CistreamsError as exc:
+            return str(exc)
+
+    assert outcome(2) == outcome(1)

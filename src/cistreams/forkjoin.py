@@ -225,8 +225,9 @@ class Forked:
     """`compute()` run in a forked child, its (picklable) result sent back when asked for.
 
     The caller goes on with other work meanwhile and then takes `result()`, or `cancel()`s
-    it. A child that fails, dies or cannot be forked gives `(False, None)`: the caller then
-    does the work itself, so a failure here is never an error of its own.
+    it; used as a context manager, leaving the block cancels whatever was not taken. A
+    child that fails, dies or cannot be forked gives `(False, None)`: the caller then does
+    the work itself, so a failure here is never an error of its own.
     """
 
     def __init__(self, compute: Callable[[], object]) -> None:
@@ -251,6 +252,12 @@ class Forked:
         except BaseException:  # a Ctrl-C held during the fork
             self.cancel()
             raise
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cancel()  # nothing to do once the result was taken
 
     def result(self) -> tuple[bool, object]:
         """(True, the value) once the child is done, or (False, None) if it failed."""

@@ -27,7 +27,8 @@ def write_atomic(target: str, text: str | Sequence[Piece]) -> None:
     pieces = [text] if isinstance(text, str) else text
     if target == STDOUT:
         for piece in pieces:
-            sys.stdout.write(piece if isinstance(piece, str) else str(piece, "utf-8"))
+            sys.stdout.write(piece if isinstance(piece, str)
+                             else str(piece, "utf-8", "surrogatepass"))
         sys.stdout.flush()
         return
     path = Path(target)

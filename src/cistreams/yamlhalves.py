@@ -36,6 +36,7 @@ UNSUITED: Any = object()
 MIN_CHARS = 1_000_000
 _TOP_LEVEL_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*:(?:[ \t]|$)", re.MULTILINE)
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.|%)", re.MULTILINE)
+_LEADING_BLANKS = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*")  # blank and comment lines
 _ODD_BREAKS = ("\x85", "\u2028", "\u2029")
 
 Formatter = Callable[[str, Location], str]
@@ -53,6 +54,9 @@ def split(text: str) -> tuple[str, str] | None:
         return None
     if ("\r" in text and "\r" in text.replace("\r\n", "")) or any(b in text for b in _ODD_BREAKS):
         return None
+    content = _LEADING_BLANKS.match(text)
+    if content is None or _TOP_LEVEL_KEY.match(text, content.end()) is None:
+        return None  # the document is not a block mapping at column 0
     cut = _TOP_LEVEL_KEY.search(text, len(text) // 2)
     if cut is None or cut.start() == 0:
         return None
@@ -70,18 +74,14 @@ def load(text: str, load_part: LoadPart, map_type: type[dict[Any, Any]],
     if halves is None or not forkjoin.can_fork():
         return UNSUITED
     strict = _QuickOnly(quick) if quick is not None else None
-    child = forkjoin.Forked(lambda: load_part(halves[1], strict))
-    try:
-        first = load_part(halves[0], strict)
-    except BaseException as exc:
-        child.cancel()
-        if isinstance(exc, Exception):
+    with forkjoin.Forked(lambda: load_part(halves[1], strict)) as child:
+        try:
+            first = load_part(halves[0], strict)
+        except Exception:
             return UNSUITED  # the whole text is parsed again, and fails in its own words
-        raise
-    if type(first) is not map_type:
-        child.cancel()
-        return UNSUITED
-    done, second = child.result()
+        if type(first) is not map_type:
+            return UNSUITED
+        done, second = child.result()
     if not done or type(second) is not map_type:
         return UNSUITED
     return _joined(first, second)
@@ -101,8 +101,9 @@ class _QuickOnly:
 
 
 def _joined(first: Any, second: Any) -> Any:
-    if any(key in first for key in second):
-        return UNSUITED  # a duplicate key: the whole parse reports it
+    # Only text keys: a float NaN, say, is not equal to itself, so a duplicate could hide.
+    if any(type(key) is not str or key in first for key in second):
+        return UNSUITED  # a duplicate key (or an odd one): the whole parse reports it
     for key, value in second.items():
         first[key] = value
         first.key_lines[key] = second.key_lines[key]
