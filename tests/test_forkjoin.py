@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -204,3 +205,16 @@ def test_a_cancelled_forked_child_is_stopped_and_reaped() -> None:
 def test_leaving_a_forked_block_stops_the_child() -> None:
     with forkjoin.Forked(lambda: time.sleep(30)):
         pass  # never asked for the result: the autouse fixture checks it was reaped
+
+
+@pytest.mark.parametrize(("limit", "at_most"), [
+    ("max 100000\n", None), ("100000 100000\n", 1), ("50000 100000\n", 1),
+    ("150000 100000\n", 2), ("garbage\n", None),
+])
+def test_a_container_cpu_limit_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      limit: str, at_most: int | None) -> None:
+    unlimited = forkjoin.available_cpus()
+    (tmp_path / "cpu.max").write_text(limit)
+    monkeypatch.setattr(forkjoin, "CGROUP_CPU_MAX", str(tmp_path / "cpu.max"))
+    expected = unlimited if at_most is None else min(unlimited, at_most)
+    assert forkjoin.available_cpus() == expected

@@ -25,6 +25,7 @@ import signal
 import struct
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Piece = str | bytes | memoryview  # a text, or UTF-8 bytes (surrogates passed through)
 # Fewer items than this are not worth a fork (a few milliseconds).
@@ -36,12 +37,24 @@ _DONE = b"\x01"
 _RESULT = struct.Struct("<qqq")  # first item sent, items sent, where their text starts
 
 
+# A container's CPU limit (cgroup v2): "max 100000", or a quota and a period in microseconds.
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
 def available_cpus() -> int:
-    """The CPUs this process may run on."""
+    """The CPUs this process may run on, within a container's CPU limit (a pod limited to
+    one CPU gains nothing from a second process, however many CPUs the node has)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path(CGROUP_CPU_MAX).read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, round(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 limit to read
+        pass
+    return cpus
 
 
 def can_fork() -> bool:
