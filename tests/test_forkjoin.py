@@ -25,6 +25,11 @@ def slow_text(index: int) -> str:
     return ["", f"doc {index}\n", "é\u2028\ud800" * (index % 7), "x" * (index % 300)][index % 4]
 
 
+def join_texts(text_of: Callable[[int], str], count: int, jobs: int = 2,
+               meanwhile: Callable[[], None] | None = None) -> str:
+    return forkjoin.join(forkjoin.collect(text_of, count, jobs, meanwhile))
+
+
 def serial(text_of: Callable[[int], str], count: int) -> str:
     return "".join(text_of(index) for index in range(count))
 
@@ -53,7 +58,7 @@ def no_child_left() -> Iterator[None]:
 @pytest.mark.parametrize("count", [0, 1, forkjoin.MIN_ITEMS - 1, forkjoin.MIN_ITEMS, COUNT])
 def test_two_processes_join_to_the_serial_text(count: int) -> None:
     recorder = Recorder()
-    assert forkjoin.join_texts(recorder, count, jobs=2) == serial(slow_text, count)
+    assert join_texts(recorder, count, jobs=2) == serial(slow_text, count)
     if count >= forkjoin.MIN_ITEMS and forkjoin.can_fork():
         assert len(recorder.here) < count  # the child wrote a share
     else:
@@ -62,7 +67,7 @@ def test_two_processes_join_to_the_serial_text(count: int) -> None:
 
 def test_one_job_never_forks() -> None:
     recorder = Recorder()
-    assert forkjoin.join_texts(recorder, COUNT, jobs=1) == serial(slow_text, COUNT)
+    assert join_texts(recorder, COUNT, jobs=1) == serial(slow_text, COUNT)
     assert recorder.here == list(range(COUNT))
 
 
@@ -76,7 +81,7 @@ def test_a_failing_child_leaves_its_share_to_the_parent() -> None:
         return slow_text(index)
 
     recorder = Recorder(text_of)
-    assert forkjoin.join_texts(recorder, COUNT) == serial(slow_text, COUNT)
+    assert join_texts(recorder, COUNT) == serial(slow_text, COUNT)
     assert len(recorder.here) == COUNT
 
 
@@ -89,13 +94,13 @@ def test_a_child_that_dies_leaves_its_share_to_the_parent() -> None:
             os._exit(7)  # as if killed: nothing sent
         return slow_text(index)
 
-    assert forkjoin.join_texts(text_of, COUNT) == serial(slow_text, COUNT)
+    assert join_texts(text_of, COUNT) == serial(slow_text, COUNT)
 
 
 @needs_fork
 def test_a_full_reserve_leaves_the_rest_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forkjoin, "_CAPACITY", 4096)
-    assert forkjoin.join_texts(slow_text, COUNT) == serial(slow_text, COUNT)
+    assert join_texts(slow_text, COUNT) == serial(slow_text, COUNT)
 
 
 class Greedy(forkjoin._TwoEnds):
@@ -138,7 +143,7 @@ def test_an_error_propagates_and_the_child_is_reaped(jobs: int,
     """The last document fails in the child first, then again here: still one error and no
     child left behind (the autouse fixture checks)."""
     with pytest.raises(ValueError, match="bad"):
-        forkjoin.join_texts(text_of, COUNT, jobs)
+        join_texts(text_of, COUNT, jobs)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -150,7 +155,7 @@ def test_meanwhile_runs_once_before_anything_is_written_here(jobs: int, count: i
         events.append(index)
         return slow_text(index)
 
-    result = forkjoin.join_texts(text_of, count, jobs, meanwhile=lambda: events.append("check"))
+    result = join_texts(text_of, count, jobs, meanwhile=lambda: events.append("check"))
     assert result == serial(slow_text, count)
     assert events[0] == "check" and events.count("check") == 1
 
@@ -163,7 +168,7 @@ def test_a_failing_meanwhile_stops_everything(jobs: int) -> None:
         raise ValueError("invalid objects")
 
     with pytest.raises(ValueError, match="invalid objects"):
-        forkjoin.join_texts(recorder, COUNT, jobs, check)
+        join_texts(recorder, COUNT, jobs, check)
     assert recorder.here == []
 
 

@@ -13,9 +13,11 @@ confirmed it on the template with sentinel values; each stream then costs a few 
 concatenations with `shlex.quote`, as the library quotes. For the bundled templates that
 confirmation is shipped in transforms/confirmed-plans.json (keyed by a hash of the template
 and the keys, so an edited template is confirmed afresh; a test recomputes the file with
-the library), which saves a small run the library's import and 24 parses. Whenever a stream's edits could
-behave differently (an existing key set to a different value, values that would change
-how the appended lines parse, unusual keys), the library runs instead.
+the library), which saves a small run the library's import and 24 parses.
+
+Whenever a stream's edits could behave differently (an existing key set to a different
+value, values that would change how the appended lines parse, unusual keys), the library
+runs instead.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ The child cannot cause a gap: it sends every item it claims, and if it fails or 
 process computes whatever it did not receive. The result is therefore exactly
 `"".join(text_of(i) for i in range(count))`, as tests check. The child's text comes back
 through shared memory (a pipe costs twice as long on a 15 MB half).
+
+`Forked` is the simpler helper beside it: one function's result computed by a child
+(yamlhalves reads half of a big streams.yml with it).
 """
 
 from __future__ import annotations
@@ -82,12 +85,6 @@ def _fork() -> tuple[int, set[int | signal.Signals]]:
     return pid, mask
 
 
-def join_texts(text_of: Callable[[int], str], count: int, jobs: int = 2,
-               meanwhile: Callable[[], None] | None = None) -> str:
-    """`"".join(text_of(i) for i in range(count))`: `join(collect(...))`."""
-    return join(collect(text_of, count, jobs, meanwhile))
-
-
 def collect(text_of: Callable[[int], str], count: int, jobs: int = 2,
             meanwhile: Callable[[], None] | None = None) -> list[Piece]:
     """The texts of items 0 to count-1 in order, with a second process when `jobs` >= 2.
@@ -106,11 +103,16 @@ def collect(text_of: Callable[[int], str], count: int, jobs: int = 2,
     """
     shared = _reserve() if jobs >= 2 and count >= MIN_ITEMS and can_fork() else None
     if shared is None:
-        if meanwhile is not None:
-            meanwhile()
-        return [text_of(index) for index in range(count)]
+        return _one_process(text_of, count, meanwhile)
     # not closed here: the child's piece is a view of it (unmapped once that is dropped)
     return _TwoEnds(text_of, count, shared, meanwhile).run()
+
+
+def _one_process(text_of: Callable[[int], str], count: int,
+                 meanwhile: Callable[[], None] | None) -> list[Piece]:
+    if meanwhile is not None:
+        meanwhile()
+    return [text_of(index) for index in range(count)]
 
 
 def join(pieces: Sequence[Piece]) -> str:
@@ -142,9 +144,7 @@ class _TwoEnds:
         except OSError:  # no process to spare (a limit reached): one process it is
             os.close(done_read)
             os.close(done_write)
-            if self.meanwhile is not None:
-                self.meanwhile()
-            return [self.text_of(index) for index in range(self.count)]
+            return _one_process(self.text_of, self.count, self.meanwhile)
         if pid == 0:  # the child: it never returns
             os.close(done_read)
             self._child(done_write)
@@ -164,7 +164,7 @@ class _TwoEnds:
     def _parent(self, done_read: int) -> list[Piece]:
         if self.meanwhile is not None:
             self.meanwhile()
-        texts: list[Piece] = list(self._parent_part())
+        texts = self._parent_part()
         # not waitpid: tearing down a big child's memory takes a while, and is not needed
         sent = os.read(done_read, 1) == _DONE
         first, tail = self._received() if sent else (self.count, memoryview(b""))
@@ -173,10 +173,10 @@ class _TwoEnds:
         texts.append(tail)
         return texts
 
-    def _parent_part(self) -> list[str]:
+    def _parent_part(self) -> list[Piece]:
         claims = memoryview(self.shared)[:_CLAIMS.size].cast("q")
         try:
-            texts: list[str] = []
+            texts: list[Piece] = []
             index, text_of = 0, self.text_of
             while index < self.count and self._parent_may_take(index, claims):
                 claims[0] = index + 1

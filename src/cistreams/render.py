@@ -195,7 +195,7 @@ def _dockerfile(target: Target, context: _Context) -> str:
     if not template.strip():
         raise CistreamsError(f"the Dockerfile template of transform '{transform.name}' is empty",
                              entry.where("transform"))
-    edits = dockerfile.Edits(tuple(zip(ENV_KEYS, ("true",), strict=True)), labels, tuple(lines))
+    edits = dockerfile.Edits(tuple((key, "true") for key in ENV_KEYS), labels, tuple(lines))
     return dockerfile.apply(template, edits)
 
 

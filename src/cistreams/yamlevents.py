@@ -68,7 +68,7 @@ class _Builder:
         self.formatter = formatter
         self.name = display_name
         self.map_type, self.seq_type = map_type, seq_type
-        self.scalars: dict[tuple[str, bool, bool], Any] = {}
+        self.scalars: dict[str, Any] = {}  # plain scalar text -> its typed value
         # each frame: [container, pending key, line of the pending key, last key stored]
         self.stack: list[list[Any]] = []
         self.root: Any = None
