@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cistreams import builddata, forkjoin, output, render, schema, transforms, yamlio
+from cistreams import builddata, output, render, schemas, transforms, yamlengine
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
+from cistreams.builddata.model import Entry
 from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
-from cistreams.model import Entry
 from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, Source
 
 __all__ = ["COMPAT_DOOZER_2020", "COMPAT_MODES", "GenerateRequest", "Source", "check", "generate"]
@@ -119,9 +119,9 @@ def render_request(request: GenerateRequest, problems: Problems, run: Runner = r
 def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
     """Every object must match its API schema (in doozer-2020 mode a mismatch is a
     warning); raises CistreamsError when there are errors."""
-    violations = schema.find_violations(rendered.objects, doozer_2020)
+    violations = schemas.find_violations(rendered.objects, doozer_2020)
     report = problems.warn if doozer_2020 else problems.error
-    for message in schema.summarise(violations):
+    for message in schemas.summarise(violations):
         report(f"generated object does not match its API schema: {message}")
     problems.check()
 
@@ -139,12 +139,12 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     def validate() -> None:
         validate_rendered(rendered, request.doozer_2020, problems)
 
-    pieces: list[forkjoin.Piece]
+    pieces: list[yamlengine.Piece]
     if dump is not None:
         validate()
         pieces = [dump(rendered.objects)]
     else:  # a second process may start writing while this one validates
-        pieces = yamlio.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
+        pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
                                     validate)
     output.write_atomic(request.output, pieces)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
@@ -153,14 +153,14 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     return result
 
 
-def _apply(request: GenerateRequest, pieces: list[forkjoin.Piece], result: GenerateResult,
+def _apply(request: GenerateRequest, pieces: list[yamlengine.Piece], result: GenerateResult,
            applier: Applier) -> None:
     if not result.buildconfigs:
         result.messages.append("No buildconfigs were generated; skipping apply.")
         return
     result.messages.append("Applying buildconfigs...")
     from_stdin = request.output == output.STDOUT
-    text = forkjoin.join(pieces) if from_stdin else None
+    text = yamlengine.join(pieces) if from_stdin else None
     printed = applier.apply(request.output, request.as_user, text)
     result.messages.extend(line for line in printed.splitlines() if line.strip())
     result.applied = True

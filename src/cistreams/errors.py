@@ -3,8 +3,44 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
+
+# Everything that could end a line of output (str.splitlines breaks on all of these) or move
+# the cursor: C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters shown as backslash escapes (a newline as `\\n`).
+
+    A name from the build data may hold a newline; escaped, one problem stays one line of
+    output and a crafted name cannot forge a line of its own. Backslashes are left alone, so
+    escaping twice changes nothing.
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}"
+
+
+class FileRead(NamedTuple):
+    """A build-data file a run read: its name as the user knows it, its resolved path and
+    its identity (st_dev, st_ino), so that the output can never overwrite it."""
+
+    display: str
+    path: str
+    dev: int
+    ino: int
 
 
 @dataclass(frozen=True, order=True)
@@ -22,7 +58,7 @@ class Location:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.keypath}" if self.keypath else where
+        return one_line(f"{where}: {self.keypath}" if self.keypath else where)
 
 
 class CistreamsError(Exception):
@@ -34,7 +70,7 @@ class CistreamsError(Exception):
         self.location = location
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        return one_line(f"{self.location}: {self.message}" if self.location else self.message)
 
 
 def as_dict(error: CistreamsError) -> dict[str, object]:
@@ -61,6 +97,9 @@ class ErrorList(CistreamsError):
         super().__init__("\n".join(lines))
         self.errors = errors
 
+    def __str__(self) -> str:
+        return self.message  # one line per error, each already escaped
+
 
 class Problems:
     """Collects errors and warnings so that one run reports every problem at once."""
@@ -70,6 +109,8 @@ class Problems:
         self.warnings: list[str] = []
         self.warning_items: list[CistreamsError] = []
         self.limit = limit
+        # every build-data file read (the loading stages add them), for the output check
+        self.files_read: list[FileRead] = []
 
     def error(self, message: str, location: Location | None = None) -> None:
         """Record a mistake; the run stops at the next `check()`."""
@@ -77,8 +118,9 @@ class Problems:
 
     def warn(self, message: str, location: Location | None = None) -> None:
         """Record something suspicious that does not stop the run."""
-        self.warnings.append(f"{location}: {message}" if location else message)
-        self.warning_items.append(CistreamsError(message, location))
+        item = CistreamsError(message, location)
+        self.warnings.append(str(item))  # escaped: one warning, one line
+        self.warning_items.append(item)
 
     def add(self, error: CistreamsError) -> None:
         """Record an error raised elsewhere."""

@@ -1,0 +1,237 @@
+"""Load build data: group.yml (with vars), streams.yml and image metadata, as doozer did.
+
+Loading keeps line numbers so every later error can point into the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cistreams import yamlengine
+from cistreams.builddata import groupext, imagemeta, substitution
+from cistreams.builddata.imagemeta import ImageIndex
+from cistreams.builddata.model import (
+    Entry,
+    Group,
+    Repo,
+    doozer_repo_problem,
+    is_frozen,
+    parse_entry,
+    parse_repo,
+    version_text,
+)
+from cistreams.errors import CistreamsError, Location, Problems
+
+if TYPE_CHECKING:
+    pass
+
+_EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+def find_file(data_dir: Path, key: str) -> Path | None:
+    """`<key>.yaml`, `.yml` or `.json` in the data directory, first match wins (as doozer)."""
+    for ext in _EXTENSIONS:
+        candidate = data_dir / f"{key}{ext}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read the build data."""
+
+    group: str
+    doozer_2020: bool = False
+    assembly: str = "stream"
+    var_overrides: tuple[tuple[str, str], ...] = ()
+    jobs: int = 2  # processes that may read a big streams.yml (see yamlhalves)
+
+
+@dataclass(frozen=True)
+class BuildData:
+    """Validated group config and streams, in file order."""
+
+    data_dir: Path
+    group: Group
+    entries: tuple[Entry, ...]
+    images: ImageIndex
+
+
+def load(data_dir: Path, options: LoadOptions, problems: Problems) -> BuildData:
+    """Load, substitute and validate group.yml, streams.yml and (default mode) image metadata."""
+    group, variables = load_group(data_dir, options, problems)
+    entries = load_streams(data_dir, variables, options, problems)
+    # doozer 2020 never read image metadata; later doozer added its ci_alignment entries.
+    images = ImageIndex() if options.doozer_2020 else \
+        imagemeta.load_images(data_dir, variables, problems)
+    return BuildData(data_dir, group, entries, images)
+
+
+def load_group(data_dir: Path, options: LoadOptions,
+               problems: Problems) -> tuple[Group, dict[str, Any]]:
+    """The group config with vars substituted; stops early on errors that block the rest."""
+    path = find_file(data_dir, "group")
+    if path is None:
+        raise CistreamsError(f"no group.yml in {data_dir} (is --data-path the build-data "
+                             "checkout for this group?)")
+    where = Location(path.name)
+    raw = yamlengine.load_file(path, path.name)
+    if not isinstance(raw, dict):
+        raise CistreamsError("group config must be a mapping", where)
+    variables = _variables(raw, options, where)
+    if options.doozer_2020 and "vars" not in raw:
+        config = raw  # doozer 2020 substituted (and re-sorted) only when vars existed
+    elif options.doozer_2020:
+        fmt = substitution.doozer_formatter(variables)
+        config = substitution.substitute_tree(raw, fmt, where, sort_keys=True)
+        config = substitution.doozer_redump(raw, variables, config, where)
+    else:
+        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
+        config = substitution.substitute_tree(raw, fmt, where)
+        config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems))
+    problems.check()  # a placeholder mistake would otherwise surface as a confusing name mismatch
+    _check_name_and_freeze(config, options.group, where)
+    variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
+    # doozer 2020's order: as written, or sorted by the keys *before* substitution (vars).
+    repos = _repos(config, where, problems, sort=not options.doozer_2020,
+                   doozer_2020=options.doozer_2020)
+    if not options.doozer_2020:
+        repos = _with_new_style(repos, groupext.list_repos(
+            config, str(variables.get("runtime_assembly", "")), problems), problems)
+    major = version_text(variables.get("MAJOR"), doozer_2020=options.doozer_2020)
+    minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
+    if major is None or minor is None:
+        problems.error("vars.MAJOR and vars.MINOR must be set (numbers such as 4 and 17)",
+                       where.child("vars", yamlengine.line_of(raw, "vars")))
+    group = Group(config["name"], major or "", minor or "", repos, where)
+    return group, _stream_variables(raw, variables, options)
+
+
+def _variables(raw: dict[str, Any], options: LoadOptions, where: Location) -> dict[str, Any]:
+    declared = raw.get("vars", {})
+    if not isinstance(declared, dict):
+        raise CistreamsError("must be a mapping such as {MAJOR: 4, MINOR: 17}",
+                             where.child("vars", yamlengine.line_of(raw, "vars")))
+    for key, value in declared.items():
+        if not isinstance(value, str | int | float) or "\n" in str(value):
+            raise CistreamsError("a var must be a one-line string or number",
+                                 where.child(f"vars.{key}", yamlengine.line_of(declared, key)))
+    variables = dict(declared)
+    if not options.doozer_2020:
+        # doozer injects these since mid-2021; group.yml plashet URLs use {runtime_assembly}.
+        # Like doozer, the assembly only counts when the group enables assemblies.
+        assemblies = raw.get("assemblies")
+        enabled = isinstance(assemblies, dict) and assemblies.get("enabled") is True
+        variables.setdefault("runtime_assembly", options.assembly if enabled else "")
+        variables.setdefault("release_name", "")
+    return variables | dict(options.var_overrides)
+
+
+def _stream_variables(raw: dict[str, Any], variables: dict[str, Any],
+                      options: LoadOptions) -> dict[str, Any]:
+    if options.doozer_2020 and not raw.get("vars"):
+        return {}
+    return variables
+
+
+def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) -> None:
+    name = config.get("name")
+    name_where = where.child("name", yamlengine.line_of(config, "name"))
+    if not isinstance(name, str):
+        raise CistreamsError("group.yml needs a name (such as openshift-{MAJOR}.{MINOR})", name_where)
+    if name != group:
+        raise CistreamsError(f"'{name}' does not match --group '{group}'. Was this group copied "
+                             "without updating group.yml, or is the wrong branch checked out?",
+                             name_where)
+    freeze = config.get("freeze_automation")
+    if is_frozen(freeze):
+        raise CistreamsError(
+            f"automation for {group} is frozen (freeze_automation: "
+            f"{'yes' if freeze is True else freeze}); nothing was "
+            "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
+            where.child("freeze_automation", yamlengine.line_of(config, "freeze_automation")))
+
+
+def _repos(config: dict[str, Any], where: Location, problems: Problems,
+           sort: bool, doozer_2020: bool = False) -> tuple[Repo, ...]:
+    raw = config.get("repos")
+    repos_where = where.child("repos", yamlengine.line_of(config, "repos"))
+    if raw is None:
+        if doozer_2020 and "repos" in config:
+            problems.error("must be a mapping of repo name to repo (doozer 2020 failed on an "
+                           "empty repos section)", repos_where)
+        return ()
+    if not isinstance(raw, dict):
+        problems.error("must be a mapping of repo name to repo", repos_where)
+        return ()
+    if doozer_2020:
+        _doozer_repos_check(config, raw, repos_where, problems)
+    names = sorted(raw, key=str) if sort else list(raw)
+    parsed = (parse_repo(str(name), raw[name], repos_where.child(name, yamlengine.line_of(raw, name)),
+                         problems, doozer_2020=doozer_2020) for name in names)
+    return tuple(repo for repo in parsed if repo is not None)
+
+
+def _doozer_repos_check(config: dict[str, Any], repos: dict[Any, Any], where: Location,
+                        problems: Problems) -> None:
+    """doozer 2020 validated every repo (its Repos class) before running any verb."""
+    arches = config.get("arches_override") or config.get("arches", ["x86_64"])
+    for name, raw in repos.items():
+        why = doozer_repo_problem(raw, arches)
+        if why:
+            problems.error(f"{why} (doozer 2020 refused such a repo definition)",
+                           where.child(name, yamlengine.line_of(repos, name)))
+
+
+def _with_new_style(old: tuple[Repo, ...], new: list[Repo], problems: Problems) -> tuple[Repo, ...]:
+    """Old `repos:` and new `all_repos` together, sorted by name; the new definition wins."""
+    by_name = {repo.name: repo for repo in old}
+    for repo in new:
+        if repo.name in by_name:
+            problems.warn(f"repo {repo.name} is defined in group.yml repos and in all_repos; "
+                          "using all_repos", repo.location)
+        by_name[repo.name] = repo
+    return tuple(by_name[name] for name in sorted(by_name))
+
+
+def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions,
+                 problems: Problems) -> tuple[Entry, ...]:
+    """Every streams.yml entry in file order (none when the group has no streams file)."""
+    path = find_file(data_dir, "streams")
+    if path is None:
+        return ()
+    where = Location(path.name)
+    text = yamlengine.read_text(path, path.name)
+    if options.doozer_2020:
+        raw = yamlengine.load(_doozer_format(text, variables, where, problems), path.name,
+                          jobs=options.jobs)
+    else:
+        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
+        raw = substitution.load_substituted(text, path.name, fmt, options.jobs)
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise CistreamsError("must be a mapping of stream name to stream", where)
+    parsed = (parse_entry(name, value, where.child(name, yamlengine.line_of(raw, name)), problems,
+                          doozer_2020=options.doozer_2020)
+              for name, value in raw.items())
+    return tuple(entry for entry in parsed if entry is not None)
+
+
+def _doozer_format(text: str, variables: dict[str, Any], where: Location,
+                   problems: Problems) -> str:
+    """doozer formatted the raw text; an unknown key (even in a comment) left it unformatted."""
+    if not variables:
+        return text
+    try:
+        return text.format(**variables)
+    except KeyError as exc:
+        problems.warn(f"contains template key {{{exc.args[0]}}} but no value was provided; "
+                      "no placeholder in the file was substituted (doozer 2020 behaviour)", where)
+        return text
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise CistreamsError(f"cannot substitute vars: {exc} (write literal braces as {{{{ "
+                             "and }}}})", where) from None

@@ -1,0 +1,253 @@
+"""Typed, frozen records for what gen-buildconfigs reads. Raw YAML stops here.
+
+Every parse function takes the loaded YAML (MarkedMap/MarkedSeq, so lines are known),
+records each problem it finds in a Problems collector, and returns records built from
+what was valid. Callers run `problems.check()` once, so one run reports every mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cistreams.errors import Location, Problems, did_you_mean
+from cistreams.yamlengine import line_of
+
+EntryKind = Literal["stream", "image"]
+
+# Keys a streams.yml entry may carry (gen-buildconfigs reads only some; the rest belong to
+# sibling verbs such as mirror and prs). Anything else is most likely a typo.
+STREAM_KEYS = frozenset({
+    "image", "upstream_image", "upstream_image_base", "transform", "mirror",
+    "mirror_manifest_list", "upstream_image_mirror", "aliases", "final_user",
+    "skip_nvr_check", "okd",
+})
+_STRING_KEYS = ("transform", "upstream_image", "upstream_image_base", "final_user")
+_DOOZER_2020_KEYS = ("transform", "upstream_image", "upstream_image_base")
+_BOOL_KEYS = ("mirror", "mirror_manifest_list", "skip_nvr_check")
+
+
+@dataclass(frozen=True)
+class Repo:
+    """An RPM repository that local-development builds may use (its ci_alignment)."""
+
+    name: str
+    x86_64_url: str | None
+    localdev_profiles: frozenset[str]
+    sslverify: bool | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Group:
+    """The parts of group.yml that gen-buildconfigs uses."""
+
+    name: str
+    major: str
+    minor: str
+    repos: tuple[Repo, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream (or image-metadata ci_alignment) that may need a BuildConfig."""
+
+    name: str
+    transform: str | None
+    upstream_image: str | None
+    upstream_image_base: str | None
+    final_user: str | None
+    location: Location
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+    kind: EntryKind = "stream"
+
+    def where(self, key: str) -> Location:
+        """The location of `key` within this entry."""
+        return self.location.child(key, self.key_lines.get(key, self.location.line))
+
+
+def is_frozen(value: object) -> bool:
+    """True for freeze_automation: yes in any spelling (YAML boolean or quoted string)."""
+    if value is True:
+        return True
+    return isinstance(value, str) and value.strip().lower() in {"yes", "true", "on", "y"}
+
+
+def version_text(value: object, *, doozer_2020: bool) -> str | None:
+    """How doozer printed vars.MAJOR/MINOR into URLs (f-string of the YAML value)."""
+    if value is None:
+        return "(MissingModel)" if doozer_2020 else None
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
+        return None
+    return str(value)
+
+
+def parse_repo(name: str, raw: Any, where: Location, problems: Problems,
+               doozer_2020: bool = False) -> Repo | None:
+    """One repos entry; None when it has no usable ci_alignment."""
+    if not isinstance(raw, dict):
+        problems.error("a repo must be a mapping", where)
+        return None
+    conf = raw.get("conf")
+    if conf is None:
+        return Repo(name, None, frozenset(), None, where)
+    if not isinstance(conf, dict):
+        problems.error("must be a mapping", where.child("conf", line_of(raw, "conf")))
+        return None
+    conf_where = where.child("conf", line_of(raw, "conf"))
+    profiles = _localdev_profiles(conf, conf_where, problems)
+    baseurl = conf.get("baseurl")
+    if doozer_2020 and not _doozer_has_x86_64_key(baseurl):
+        baseurl = None  # doozer 2020 read baseurl[.unsigned].x86_64 and failed on anything else
+    url = _x86_64_url(baseurl, conf_where.child("baseurl", line_of(conf, "baseurl")), problems)
+    sslverify = conf.get("sslverify", conf.get("extra_options", {}).get("sslverify")
+                         if isinstance(conf.get("extra_options"), dict) else None)
+    if sslverify is not None and not isinstance(sslverify, bool | int):
+        problems.error("must be true or false", conf_where.child("sslverify"))
+        sslverify = None
+    return Repo(name, url, profiles, None if sslverify is None else bool(sslverify), where)
+
+
+def _localdev_profiles(conf: dict[str, Any], where: Location, problems: Problems) -> frozenset[str]:
+    ci = conf.get("ci_alignment")
+    if ci is None:
+        return frozenset()
+    ci_where = where.child("ci_alignment", line_of(conf, "ci_alignment"))
+    if not isinstance(ci, dict):
+        problems.error("must be a mapping with profiles and localdev", ci_where)
+        return frozenset()
+    localdev = ci.get("localdev")
+    enabled = localdev.get("enabled") if isinstance(localdev, dict) else None
+    if localdev is not None and not isinstance(localdev, dict):
+        problems.error("must be a mapping like {enabled: true}",
+                       ci_where.child("localdev", line_of(ci, "localdev")))
+    elif enabled is not None and not isinstance(enabled, bool):
+        problems.error(f"must be true or false, not {enabled!r}",
+                       ci_where.child("localdev.enabled", line_of(localdev, "enabled")))
+    profiles = ci.get("profiles")
+    if profiles is None:
+        return frozenset()
+    if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
+        problems.error("must be a list of profile names such as [el8]",
+                       ci_where.child("profiles", line_of(ci, "profiles")))
+        return frozenset()
+    return frozenset(profiles) if enabled is True else frozenset()
+
+
+def _doozer_has_x86_64_key(baseurl: Any) -> bool:
+    """True when doozer 2020 found the local-dev URL at baseurl[.unsigned].x86_64."""
+    if not isinstance(baseurl, dict):
+        return False  # a plain string: `.unsigned` on a str raised AttributeError
+    unsigned = baseurl.get("unsigned")
+    return isinstance(unsigned, dict) if unsigned else True
+
+
+def doozer_repo_problem(raw: Any, arches: Any) -> str | None:
+    """Why doozer 2020's Repo() refused a repo definition, or None (it checked every repo)."""
+    if not isinstance(raw, dict):
+        return "a repo must be a mapping"
+    for key in ("conf", "content_set"):
+        if key not in raw:
+            return f"a repo definition must contain '{key}'"
+    conf = raw["conf"]
+    if not isinstance(conf, dict) or not isinstance(raw["content_set"], dict):
+        return "conf and content_set must be mappings"
+    if "reposync" in raw and not isinstance(raw["reposync"], dict):
+        return "reposync must be a mapping"
+    if "baseurl" not in conf:
+        return "a repo definition must include conf.baseurl"
+    if not isinstance(arches, list) or not arches:
+        return "arches must be a non-empty list"
+    return _doozer_baseurl_problem(conf["baseurl"], arches[0])
+
+
+def _doozer_baseurl_problem(baseurl: Any, arch: Any) -> str | None:
+    """doozer 2020 resolved every baseurl for the group's first arch (unsigned repo type)."""
+    if isinstance(baseurl, str):
+        return None
+    if not isinstance(baseurl, dict):
+        return "conf.baseurl must be a URL or a mapping"
+    if arch not in baseurl:
+        if "unsigned" not in baseurl:
+            return f"conf.baseurl has neither {arch} (the first arch) nor unsigned"
+        baseurl = baseurl["unsigned"]
+        if isinstance(baseurl, dict) and arch not in baseurl:
+            return f"conf.baseurl.unsigned has no {arch} (the first arch)"
+    return None
+
+
+def _x86_64_url(baseurl: Any, where: Location, problems: Problems) -> str | None:
+    """CI only builds x86_64, so local-dev repos point at the x86_64 baseurl."""
+    if isinstance(baseurl, dict) and baseurl.get("unsigned"):
+        return _x86_64_url(baseurl["unsigned"], where.child("unsigned"), problems)
+    url = baseurl.get("x86_64") if isinstance(baseurl, dict) else baseurl
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url:
+        problems.error("must be a URL string", where)
+        return None
+    return url
+
+
+def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
+                kind: EntryKind = "stream", doozer_2020: bool = False) -> Entry | None:
+    """Validate one streams.yml entry (types, unknown keys) into an Entry.
+
+    doozer 2020 read only transform, upstream_image and upstream_image_base; in that mode
+    the other keys are not checked, so whatever doozer rendered still renders.
+    """
+    if not isinstance(name, str) or not name:
+        problems.error("a stream name must be a non-empty string", where)
+        return None
+    if not isinstance(raw, dict):
+        problems.error("a stream must be a mapping of keys such as upstream_image", where)
+        return None
+    for key in raw:
+        if kind == "stream" and key not in STREAM_KEYS:
+            problems.warn(f"unknown key, ignored{did_you_mean(str(key), STREAM_KEYS)}",
+                          where.child(key, line_of(raw, key)))
+    errors_before = len(problems.errors)  # only string-key mistakes affect rendering
+    keys = _DOOZER_2020_KEYS if doozer_2020 else _STRING_KEYS
+    values = {key: _string_value(raw, key, where, problems) for key in keys}
+    if len(problems.errors) > errors_before:
+        return None  # reported; rendering it would only add confusing follow-up errors
+    for key in () if doozer_2020 else _BOOL_KEYS:  # reported, but the entry still renders
+        if key in raw and not isinstance(raw[key], bool):
+            problems.error(f"must be true or false, not {_describe(raw[key])}",
+                           where.child(key, line_of(raw, key)))
+    key_lines = getattr(raw, "key_lines", None)
+    if key_lines is not None and len(key_lines) == len(raw) and all(map(_is_str, key_lines)):
+        lines = dict(key_lines)  # read from YAML: every key has its line already
+    else:
+        lines = {str(k): line_of(raw, k) or where.line or 0 for k in raw}
+    return Entry(name, values["transform"], values["upstream_image"],
+                 values["upstream_image_base"], values.get("final_user"), where, lines, kind)
+
+
+def _is_str(value: object) -> bool:
+    return type(value) is str
+
+
+def _string_value(raw: dict[str, Any], key: str, where: Location, problems: Problems) -> str | None:
+    value = raw.get(key)
+    if key == "final_user" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a uid such as 1001
+    if key in raw and (not isinstance(value, str) or not value.strip()):
+        problems.error(f"must be a non-empty string, not {_describe(value)}",
+                       where.child(key, line_of(raw, key)))
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "an empty string" if not value.strip() else repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
