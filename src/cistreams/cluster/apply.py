@@ -1,0 +1,192 @@
+"""Server-side apply, all or nothing: every object is dry-run first, then written.
+
+The plan reads each live object and applies it as a server-side dry run. If the server
+refuses any object (invalid, forbidden, a conflict, a missing namespace or CRD), nothing is
+written and every refusal is reported. Otherwise each object that would change is written:
+taken over from kubectl first when hand tools own fields (see ownership), then applied.
+An object the dry run shows unchanged (content and field ownership) is not written at all,
+so its resourceVersion does not move and `unchanged` is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from cistreams.cluster import ownership
+from cistreams.cluster.api import Answer, Api
+from cistreams.cluster.kinds import Ref, ref_of
+from cistreams.errors import CistreamsError
+
+CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[], None]
+
+
+@dataclass
+class Planned:
+    """One object: what is live, what the dry run says it would become, and why."""
+
+    ref: Ref
+    desired: dict[str, Any]
+    live: dict[str, Any] | None = None
+    preview: dict[str, Any] | None = None
+    refusal: str | None = None
+    hand_tools: list[str] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        """created, configured or unchanged."""
+        if self.live is None:
+            return CREATED
+        if self.hand_tools or self.preview is None:
+            return CONFIGURED
+        same_content = (ownership.without_server_fields(self.live)
+                        == ownership.without_server_fields(self.preview))
+        same_owners = ownership.ownership(self.live) == ownership.ownership(self.preview)
+        return UNCHANGED if same_content and same_owners else CONFIGURED
+
+    @property
+    def note(self) -> str:
+        """Why a configured object changes, when hand tools were involved."""
+        took = [m for m in self.hand_tools if m == ownership.CLIENT_SIDE_APPLY]
+        drift = [m for m in self.hand_tools if m != ownership.CLIENT_SIDE_APPLY]
+        notes = []
+        if took:
+            notes.append("taken over from kubectl apply")
+        if drift:
+            notes.append(f"drifted: fields changed by {', '.join(drift)} set back")
+        return f" ({'; '.join(notes)})" if notes else ""
+
+
+@dataclass
+class Report:
+    """What an apply did (or, in a dry run, would do), object by object."""
+
+    planned: list[Planned]
+    dry_run: bool
+    server: str
+    requests: int = 0
+
+    def lines(self) -> list[str]:
+        """One line per object, as kubectl prints them."""
+        suffix = " (server dry run)" if self.dry_run else ""
+        return [f"{p.ref} {p.action}{p.note}{suffix}" for p in self.planned]
+
+    def summary(self) -> str:
+        """One line: how many objects of each outcome, and how many drifted."""
+        counts = {a: sum(p.action == a for p in self.planned)
+                  for a in (CREATED, CONFIGURED, UNCHANGED)}
+        drifted = sum(1 for p in self.planned if p.note)
+        verb = "would apply" if self.dry_run else "applied"
+        parts = ", ".join(f"{n} {a}" for a, n in counts.items())
+        extra = f" ({drifted} taken over or set back)" if drifted else ""
+        return (f"{verb} {len(self.planned)} objects to {self.server}: {parts}{extra}; "
+                f"{self.requests} requests")
+
+
+def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
+            progress: Progress | None = None) -> list[R]:
+    """`work` on every item with at most `inflight` at once; results in the items' order.
+    Ctrl-C cancels what has not started and waits for the requests in flight."""
+    if inflight <= 1 or len(items) <= 1:
+        results = []
+        for item in items:
+            results.append(work(item))
+            if progress:
+                progress()
+        return results
+    pool = ThreadPoolExecutor(max_workers=inflight)
+    try:
+        futures = [pool.submit(work, item) for item in items]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            if progress:
+                progress()
+        return results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
+         progress: Progress | None = None) -> list[Planned]:
+    """Read every live object and dry-run its apply; nothing is written."""
+    return run_all([Planned(ref_of(o), o) for o in objects], lambda p: _plan_one(api, p),
+                   inflight, progress)
+
+
+def _plan_one(api: Api, planned: Planned) -> Planned:
+    live = api.get(planned.ref.path)
+    if live.status == 200:
+        planned.live = live.body
+        planned.hand_tools = ownership.hand_tools(live.body)
+    elif live.status != 404:
+        planned.refusal = _refusal(live)
+        return planned
+    preview = api.apply(planned.ref.path, planned.desired, dry_run=True)
+    if not preview.ok:
+        planned.refusal = _refusal(preview)
+        return planned
+    planned.preview = preview.body
+    if planned.live is not None and planned.hand_tools:
+        patch = ownership.takeover_patch(planned.live, planned.ref.kind.api_version)
+        checked = api.json_patch(planned.ref.path, patch, dry_run=True)
+        if not checked.ok:
+            planned.refusal = f"cannot take the object over: {_refusal(checked)}"
+    return planned
+
+
+def _refusal(answer: Answer) -> str:
+    reason = answer.reason
+    if answer.status == 404 and "could not find the requested resource" in reason:
+        reason += " (the cluster does not serve this kind: is its API or CRD installed?)"
+    return f"HTTP {answer.status}: {reason}"
+
+
+def refusals(planned: Sequence[Planned]) -> list[str]:
+    """One line per object the server refused in the dry run."""
+    return [f"{p.ref}: refused by the server: {p.refusal}" for p in planned if p.refusal]
+
+
+def prepare(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
+            progress: Progress | None = None) -> list[Planned]:
+    """The plan of every object; raises, listing each refusal, when the server refuses any."""
+    planned = plan(api, objects, inflight, progress)
+    refused = refusals(planned)
+    if refused:
+        raise CistreamsError(f"nothing was applied: the server refused {len(refused)} of "
+                             f"{len(planned)} objects in a dry run\n" + "\n".join(refused))
+    return planned
+
+
+def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
+            progress: Progress | None = None) -> Report:
+    """Write every planned object that would change (nothing in a dry run)."""
+    if not dry_run:
+        writes = [p for p in planned if p.action != UNCHANGED]
+        failed = [f for f in run_all(writes, lambda p: _write(api, p), inflight, progress) if f]
+        if failed:
+            raise CistreamsError(f"{len(failed)} objects failed after a clean dry run (run "
+                                 "again to converge)\n" + "\n".join(failed))
+    return Report(planned, dry_run, api.server, api.requests)
+
+
+def apply(api: Api, objects: Sequence[dict[str, Any]], dry_run: bool, inflight: int) -> Report:
+    """Apply every object, or none: a refusal in the dry run raises before any write."""
+    return execute(api, prepare(api, objects, inflight), dry_run, inflight)
+
+
+def _write(api: Api, planned: Planned) -> str:
+    """Write one object; an error line, or '' on success."""
+    if planned.live is not None and planned.hand_tools:
+        patch = ownership.takeover_patch(planned.live, planned.ref.kind.api_version)
+        answer = api.json_patch(planned.ref.path, patch, dry_run=False)
+        if not answer.ok:
+            return f"{planned.ref}: cannot take the object over: {_refusal(answer)}"
+    answer = api.apply(planned.ref.path, planned.desired, dry_run=False)
+    return "" if answer.ok else f"{planned.ref}: {_refusal(answer)}"

@@ -1,0 +1,63 @@
+"""`cistreams diff`: each live object against what an apply would make it.
+
+The right side is the server's own dry-run result, so defaults, admission and field
+ownership are the server's, not a guess. Server-managed fields (managedFields,
+resourceVersion, uid, generation, creationTimestamp, status) are left out; an object that
+does not exist yet diffs against nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cistreams.cluster import ownership
+from cistreams.cluster.api import Api
+from cistreams.cluster.apply import Planned, Progress, plan, refusals
+from cistreams.errors import CistreamsError
+
+
+@dataclass
+class DiffReport:
+    """The unified diff of every object that would change, and how many would."""
+
+    text: str
+    changed: int
+    objects: int
+
+
+def diff(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
+         progress: Progress | None = None) -> DiffReport:
+    """Plan every object (dry run only) and diff live against the dry-run result."""
+    planned = plan(api, objects, inflight, progress)
+    refused = refusals(planned)
+    if refused:
+        raise CistreamsError(f"the server refused {len(refused)} of {len(planned)} objects "
+                             "in a dry run\n" + "\n".join(refused))
+    chunks = [d for d in (_object_diff(p) for p in planned) if d]
+    return DiffReport("".join(chunks), len(chunks), len(planned))
+
+
+def _object_diff(planned: Planned) -> str:
+    assert planned.preview is not None  # refused objects stopped the diff above
+    after = planned.preview
+    if planned.live is not None and planned.hand_tools:
+        after = ownership.drop_hand_tool_map_fields(after, planned.live)
+    old = _text(planned.live)
+    new = _text(after)
+    if old == new:
+        return ""
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=f"live/{planned.ref}", tofile=f"applied/{planned.ref}")
+    return "".join(lines)
+
+
+def _text(obj: dict[str, Any] | None) -> str:
+    if obj is None:
+        return ""
+    from cistreams import yamlengine
+
+    text = yamlengine.dump_readable([ownership.without_server_fields(obj)], jobs=1)
+    return text.removeprefix("---\n")
