@@ -18,8 +18,8 @@ from typing import Any
 import click
 
 from cistreams import __version__, options
-from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Problems
+from cistreams.progress import delayed_progress
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_USER, EXIT_USAGE, EXIT_BUG = 1, 2, 3
@@ -119,6 +119,37 @@ def source_options(func: Any) -> Any:
     return func
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from cistreams.cluster.connection import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def connection_options(func: Any) -> Any:
+    """kubectl's connection options, for --apply and diff."""
+    options = [
+        click.option("--kubeconfig", metavar="PATH", default=None,
+                     help="The kubeconfig file; else KUBECONFIG, else ~/.kube/config, else "
+                          "the pod's service account."),
+        click.option("--context", "kube_context", metavar="NAME", default=None,
+                     help="The kubeconfig context (default: its current-context)."),
+        click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
+                     help="Impersonate this user on the cluster."),
+        click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
+                     callback=_timeout,
+                     help="Time limit of each request (30s, 1m, 0 for none); a request that "
+                          "times out is retried, 3 tries in all."),
+        click.option("--max-inflight", type=click.IntRange(1, 64), default=8,
+                     show_default=True, help="Requests in flight at once."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.command("gen-buildconfigs", context_settings=CONTEXT)
 @click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
               help="If specified, only these stream names will be processed (in this order). "
@@ -129,13 +160,17 @@ def source_options(func: Any) -> Any:
 @click.option("-o", "--output", required=True, metavar="FILENAME",
               help="The file to write the YAML to ('-' for standard output). It is replaced "
                    "atomically, and is empty when no stream has a transform.")
-@click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
-              help="Impersonate this user during --apply (oc apply --as).")
 @click.option("--apply", "apply_", is_flag=True,
-              help="Run `oc apply -f FILE` when at least one BuildConfig was generated.")
-@click.option("--oc", "oc", metavar="PATH", envvar="CISTREAMS_OC", default="oc",
-              show_default=True, help="The oc (or kubectl) binary used by --apply. "
-                                      "Env: CISTREAMS_OC.")
+              help="Apply the objects to the cluster with server-side apply, all or nothing "
+                   "(a dry run of every object first), when at least one BuildConfig was "
+                   "generated.")
+@click.option("--dry-run", is_flag=True,
+              help="With --apply: only the server-side dry run; report what would be created "
+                   "or configured and write nothing to the cluster.")
+@click.option("--oc", "oc", metavar="PATH", envvar="CISTREAMS_OC", default=None,
+              help="Apply with `PATH apply -f FILE` (oc or kubectl) instead of server-side "
+                   "apply; always so with --compat doozer-2020 (default binary: oc). "
+                   "Env: CISTREAMS_OC.")
 @click.option("--live-test-mode", is_flag=True,
               help="Generate live-test BuildConfigs: '.test' is appended to the group label "
                    "and to the source and destination tags, so nothing reaches real CI tags.")
@@ -150,14 +185,13 @@ def source_options(func: Any) -> Any:
               help="Processes for a big group: with 2, a second CPU reads half of a big "
                    "streams.yml and writes half of the documents (the same bytes); 1 keeps "
                    "to one process. Env: CISTREAMS_JOBS.")
+@connection_options
 @source_options
 @click.pass_context
-def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple[str, ...],
-                     output: str,
-                     as_user: str | None, apply_: bool, oc: str, live_test_mode: bool,
-                     compat: str | None, no_daemonset: bool, jobs: int, data_path_: str | None,
-                     group_: str | None, working_dir_: Path | None, assembly: str,
-                     variables: tuple[str, ...]) -> None:
+def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...],
+                     output: str, apply_: bool, dry_run: bool, oc: str | None,
+                     live_test_mode: bool, compat: str | None, no_daemonset: bool, jobs: int,
+                     **more: Any) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
 
     Inside CI, yum must use CI's RPM mirrors and build-root images need extra tools, so ART
@@ -165,18 +199,25 @@ def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple
     the CI changes on top, pushing to upstream_image. This writes those BuildConfigs (and a
     DaemonSet keeping the images in use) as multi-document YAML.
     """
-    source = _source(ctx, data_path_, group_, working_dir_, assembly, variables)
+    source = _source_of(ctx, more)
     if images and compat:
         raise click.UsageError("--image needs the default mode: doozer 2020 did not read "
                                "image metadata")
+    if dry_run and not apply_:
+        raise click.UsageError("--dry-run needs --apply")
+    if dry_run and (oc or compat):
+        raise click.UsageError("--dry-run needs server-side apply (not --oc or --compat "
+                               "doozer-2020)")
     from cistreams import app  # imported here so that --help stays fast
 
+    apply_options = options.ApplyOptions(_connection(more), oc, dry_run)
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
-                                  daemonset=not no_daemonset, apply=apply_, as_user=as_user,
-                                  jobs=jobs)
+                                      daemonset=not no_daemonset, apply=apply_,
+                                      as_user=more["as_user"], jobs=jobs,
+                                      apply_options=apply_options)
     problems = Problems()
     try:
-        result = app.generate(request, problems, applier=Applier(oc=oc))
+        result = app.generate(request, problems, progress=delayed_progress)
     finally:
         _print_warnings(problems)
     for message in result.messages:
@@ -187,6 +228,16 @@ def gen_buildconfigs(ctx: click.Context, streams: tuple[str, ...], images: tuple
     click.echo(f"wrote {len(result.buildconfigs)} {noun}{extra} to {target}", err=True)
 
 
+def _source_of(ctx: click.Context, more: dict[str, Any]) -> options.Source:
+    return _source(ctx, more["data_path_"], more["group_"], more["working_dir_"],
+                   more["assembly"], more["variables"])
+
+
+def _connection(more: dict[str, Any]) -> options.ConnectionOptions:
+    return options.ConnectionOptions(more["kubeconfig"], more["kube_context"],
+                                     more["request_timeout"], more["max_inflight"])
+
+
 def _print_warnings(problems: Problems) -> None:
     for warning in problems.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -194,6 +245,54 @@ def _print_warnings(problems: Problems) -> None:
 
 images_streams.add_command(gen_buildconfigs)
 cli.add_command(gen_buildconfigs)
+
+
+@cli.command("diff", context_settings=CONTEXT)
+@click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
+              help="Only these streams (no DaemonSet).")
+@click.option("--image", "images", multiple=True, metavar="IMAGE_NAME",
+              help="Only these image-metadata entries.")
+@click.option("--live-test-mode", is_flag=True, help="Diff the live-test objects.")
+@click.option("--no-daemonset", is_flag=True, help="Leave out the DaemonSet.")
+@connection_options
+@source_options
+@click.pass_context
+def diff(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...],
+         live_test_mode: bool, no_daemonset: bool, **more: Any) -> None:
+    """Show what --apply would change on the cluster, object by object.
+
+    A unified diff of each live object against the server's own dry-run result of applying
+    it (server-managed fields left out; a missing object diffs against nothing). Exit
+    status, as kubectl diff: 0 nothing would change, 1 something would, 2 or more an error.
+    """
+    source = _source_of(ctx, more)
+    from cistreams import app  # imported here so that --help stays fast
+
+    request = options.GenerateRequest(source, "-", streams, images, live_test_mode,
+                                      daemonset=not no_daemonset, as_user=more["as_user"])
+    problems = Problems()
+    try:
+        report = app.diff(request, _connection(more), problems, progress=delayed_progress)
+    except CistreamsError as exc:  # kubectl diff's convention: errors are 2 or more
+        for line in str(exc).splitlines():
+            click.echo(f"error: {line}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
+    finally:
+        _print_warnings(problems)
+    _print_diff(report.text)
+    click.echo(f"{report.changed} of {report.objects} objects would change", err=True)
+    if report.changed:
+        raise click.exceptions.Exit(EXIT_USER)
+
+
+def _print_diff(text: str) -> None:
+    colour = sys.stdout.isatty()
+    for line in text.splitlines():
+        style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1]) if colour else None
+        if line.startswith(("+++", "---")):
+            style = "bold" if colour else None
+        click.echo(click.style(line, fg=style if style != "bold" else None,
+                               bold=style == "bold") if style else line)
 
 
 @cli.command("check", context_settings=CONTEXT)

@@ -21,6 +21,25 @@ class Source:
 
 
 @dataclass(frozen=True)
+class ConnectionOptions:
+    """How to reach the cluster: kubectl's connection options (see cluster.connection)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    request_timeout: float = 30.0  # seconds per request; 0 means no timeout
+    max_inflight: int = 8  # requests in flight at once
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How --apply writes to the cluster."""
+
+    connection: ConnectionOptions = ConnectionOptions()
+    oc: str | None = None  # run `oc apply` with this binary instead of server-side apply
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
 class GenerateRequest:
     """Everything `gen-buildconfigs` was asked to do."""
 
@@ -34,6 +53,12 @@ class GenerateRequest:
     apply: bool = False
     as_user: str | None = None
     jobs: int = 2  # processes that may read streams.yml and write the YAML (see forkjoin)
+    apply_options: ApplyOptions = ApplyOptions()
+
+    @property
+    def uses_oc(self) -> bool:
+        """True when --apply runs `oc apply` (doozer-2020 mode, or --oc given)."""
+        return self.doozer_2020 or self.apply_options.oc is not None
 
     @property
     def doozer_2020(self) -> bool:

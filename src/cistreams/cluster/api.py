@@ -99,19 +99,24 @@ class Api:
             headers["Content-Type"] = content_type
         if self.impersonate:
             headers["Impersonate-User"] = self.impersonate
-        problem = ""
+        problem, last = "", None
         for attempt in range(1, TRIES + 1):
-            wait, problem, answer = self._try(method, path, params, content, headers, attempt)
-            if answer is not None:
-                return answer
+            wait, problem, answer, final = self._try(method, path, params, content, headers,
+                                                     attempt)
+            last = answer or last
+            if final:
+                return answer  # type: ignore[return-value]  # final answers are never None
             if attempt < TRIES:
                 self.sleep(wait)
+        if last is not None:
+            return last  # the server kept answering 429/5xx: its own reason is the refusal
         raise CistreamsError(f"{self.server}: {method} {path} failed after {TRIES} tries: "
                              f"{problem}")
 
     def _try(self, method: str, path: str, params: dict[str, str] | None, content: str | None,
-             headers: dict[str, str], attempt: int) -> tuple[float, str, Answer | None]:
-        """One try: (wait before the next, what went wrong, the answer if it is final)."""
+             headers: dict[str, str], attempt: int) -> tuple[float, str, Answer | None, bool]:
+        """One try: (wait before the next, what went wrong, the answer if any, whether the
+        answer is final)."""
         import httpx2 as httpx
 
         with self._lock:
@@ -121,14 +126,14 @@ class Api:
             response = self.client.request(method, path, params=params, content=content,
                                            headers=headers)
         except httpx.TimeoutException:
-            return backoff, "the request timed out (see --request-timeout)", None
+            return backoff, "the request timed out (see --request-timeout)", None, False
         except httpx.TransportError as exc:
-            return backoff, f"cannot connect ({_one_line(exc)})", None
+            return backoff, f"cannot connect ({_one_line(exc)})", None, False
         answer = Answer(response.status_code, _json(response))
         if response.status_code not in RETRIED_STATUS:
-            return 0.0, "", answer
+            return 0.0, "", answer, True
         wait = retry_after(response.headers.get("Retry-After"), backoff)
-        return wait, f"HTTP {response.status_code}: {answer.reason}", None
+        return wait, f"HTTP {response.status_code}: {answer.reason}", answer, False
 
 
 def retry_after(header: str | None, default: float) -> float:

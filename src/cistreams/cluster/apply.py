@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from cistreams.cluster import ownership
 from cistreams.cluster.api import Answer, Api
 from cistreams.cluster.kinds import Ref, ref_of
-from cistreams.errors import CistreamsError
+from cistreams.errors import CistreamsError, ErrorList
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
 
@@ -141,6 +141,13 @@ def _plan_one(api: Api, planned: Planned) -> Planned:
     return planned
 
 
+def several(headline: str, lines: Sequence[str], shown: int = 25) -> CistreamsError:
+    """One error of several lines: the headline, then one line per object (the first
+    `shown` of them)."""
+    return ErrorList([CistreamsError(headline), *(CistreamsError(line) for line in lines)],
+                     shown + 1)
+
+
 def _refusal(answer: Answer) -> str:
     reason = answer.reason
     if answer.status == 404 and "could not find the requested resource" in reason:
@@ -159,8 +166,8 @@ def prepare(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     planned = plan(api, objects, inflight, progress)
     refused = refusals(planned)
     if refused:
-        raise CistreamsError(f"nothing was applied: the server refused {len(refused)} of "
-                             f"{len(planned)} objects in a dry run\n" + "\n".join(refused))
+        raise several(f"nothing was applied: the server refused {len(refused)} of "
+                      f"{len(planned)} objects in a dry run", refused)
     return planned
 
 
@@ -171,8 +178,8 @@ def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
         writes = [p for p in planned if p.action != UNCHANGED]
         failed = [f for f in run_all(writes, lambda p: _write(api, p), inflight, progress) if f]
         if failed:
-            raise CistreamsError(f"{len(failed)} objects failed after a clean dry run (run "
-                                 "again to converge)\n" + "\n".join(failed))
+            raise several(f"{len(failed)} objects failed after a clean dry run (run again "
+                          "to converge)", failed)
     return Report(planned, dry_run, api.server, api.requests)
 
 

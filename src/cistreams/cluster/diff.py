@@ -15,8 +15,7 @@ from typing import Any
 
 from cistreams.cluster import ownership
 from cistreams.cluster.api import Api
-from cistreams.cluster.apply import Planned, Progress, plan, refusals
-from cistreams.errors import CistreamsError
+from cistreams.cluster.apply import Planned, Progress, plan, refusals, several
 
 
 @dataclass
@@ -34,8 +33,8 @@ def diff(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     planned = plan(api, objects, inflight, progress)
     refused = refusals(planned)
     if refused:
-        raise CistreamsError(f"the server refused {len(refused)} of {len(planned)} objects "
-                             "in a dry run\n" + "\n".join(refused))
+        raise several(f"the server refused {len(refused)} of {len(planned)} objects in a "
+                      "dry run", refused)
     chunks = [d for d in (_object_diff(p) for p in planned) if d]
     return DiffReport("".join(chunks), len(chunks), len(planned))
 
@@ -44,7 +43,7 @@ def _object_diff(planned: Planned) -> str:
     assert planned.preview is not None  # refused objects stopped the diff above
     after = planned.preview
     if planned.live is not None and planned.hand_tools:
-        after = ownership.drop_hand_tool_map_fields(after, planned.live)
+        after = ownership.drop_hand_tool_map_fields(after, planned.live, planned.desired)
     old = _text(planned.live)
     new = _text(after)
     if old == new:

@@ -89,34 +89,38 @@ def ownership(obj: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                    json.dumps(e.get("fieldsV1"), sort_keys=True)) for e in entries)
 
 
-def drop_hand_tool_map_fields(preview: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
-    """`preview` (a dry-run result) as the takeover will leave it: map fields that only hand
-    tools set (labels, annotations, the last-applied annotation) removed. Used by diff."""
+def drop_hand_tool_map_fields(preview: dict[str, Any], live: dict[str, Any],
+                              desired: dict[str, Any]) -> dict[str, Any]:
+    """`preview` (a dry-run result) as the takeover will leave it, for diff: a map field
+    that hand tools set, that the build data does not set and no controller owns, is
+    removed (labels, annotations, kubectl's last-applied annotation, a hand-set option; the
+    server may then default it again). List items are left to the real apply."""
     entries = live.get("metadata", {}).get("managedFields") or []
     taken: dict[str, Any] = {}
     others: dict[str, Any] = {}
     for entry in entries:
+        if entry.get("manager") == FIELD_MANAGER:
+            continue
         fields = {k: v for k, v in (entry.get("fieldsV1") or {}).items() if k != "f:status"}
         merge_fields(taken if is_hand_tool(entry) else others, fields)
-    for entry in preview.get("metadata", {}).get("managedFields") or []:
-        if entry.get("manager") == FIELD_MANAGER:
-            merge_fields(others, entry.get("fieldsV1") or {})
     result = copy.deepcopy(preview)
-    _drop(result, taken, others)
+    _drop(result, taken, others, desired)
     return result
 
 
-def _drop(obj: dict[str, Any], taken: dict[str, Any], kept: dict[str, Any]) -> None:
+def _drop(obj: dict[str, Any], taken: dict[str, Any], kept: dict[str, Any],
+          desired: dict[str, Any]) -> None:
     for key, sub in taken.items():
-        if not key.startswith("f:"):
-            continue  # list items ("k:", "v:") are left to the real apply
         name = key[2:]
-        if name not in obj:
-            continue
-        if key not in kept:
+        if not key.startswith("f:") or name not in obj or key in kept and not sub:
+            continue  # list items ("k:", "v:") are left to the real apply
+        wanted = desired.get(name)
+        if name not in desired and key not in kept:
             del obj[name]
-        elif isinstance(obj[name], dict) and isinstance(sub, dict):
-            _drop(obj[name], sub, kept[key] if isinstance(kept[key], dict) else {})
+        elif isinstance(obj[name], dict) and isinstance(sub, dict) and sub:
+            below = kept.get(key)
+            _drop(obj[name], sub, below if isinstance(below, dict) else {},
+                  wanted if isinstance(wanted, dict) else {})
 
 
 def _now() -> str:
