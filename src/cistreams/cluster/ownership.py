@@ -44,7 +44,7 @@ def takeover_patch(live: dict[str, Any], api_version: str) -> list[dict[str, Any
     metadata = live["metadata"]
     kept: list[dict[str, Any]] = []
     taken: list[dict[str, Any]] = []
-    for entry in metadata.get("managedFields") or []:
+    for entry in copy.deepcopy(metadata.get("managedFields") or []):  # live stays as read
         (taken if is_hand_tool(entry) else kept).append(entry)
     ours = next((e for e in kept if e.get("manager") == FIELD_MANAGER
                  and e.get("operation") == "Apply"), None)
@@ -112,7 +112,7 @@ def _drop(obj: dict[str, Any], taken: dict[str, Any], kept: dict[str, Any],
           desired: dict[str, Any]) -> None:
     for key, sub in taken.items():
         name = key[2:]
-        if not key.startswith("f:") or name not in obj or key in kept and not sub:
+        if not key.startswith("f:") or name not in obj or (key in kept and not sub):
             continue  # list items ("k:", "v:") are left to the real apply
         wanted = desired.get(name)
         if name not in desired and key not in kept:
