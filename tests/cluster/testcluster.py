@@ -1,19 +1,16 @@
 """A real Kubernetes API server for tests: kube-apiserver 1.20 and etcd 3.4 on 127.0.0.1.
 
 `TestCluster(workdir).start()` makes a CA and a serving certificate of its own (clients verify
-TLS exactly as against a production cluster), starts etcd and kube-apiserver on free ports
-with RBAC and static tokens, creates the namespaces `ci` and `other`, the users' roles and the
-BuildConfig CRD (see `crd.py`), and returns once BuildConfigs are served. Everything lives in
-`workdir`: keys, tokens, etcd data, kubeconfigs, kubectl's cache and the processes' logs.
-Standard library only; every subprocess gets an argument list, never a shell string.
-
-Users (static tokens, random per cluster):
+TLS as against a production cluster), starts etcd and kube-apiserver on free ports with RBAC
+and static tokens, creates the namespaces `ci` and `other`, the users' Roles and the BuildConfig
+CRD (crd.py), and returns once BuildConfigs are served. Everything (keys, tokens, etcd data,
+kubeconfigs, kubectl's cache, logs) stays in `workdir`. Standard library only; subprocesses
+get argument lists, never shell strings. Users, with random static tokens:
   admin        group system:masters: everything.
   art-publish  in `ci` only: get/list/watch/create/update/patch/delete BuildConfigs and DaemonSets.
   bc-only      in `ci` only: the same on BuildConfigs; no DaemonSets.
   nobody       authenticated, no rights at all.
-
-Run `bash scripts/test-cluster` for one in the foreground (`python -m cluster.testcluster`).
+`bash scripts/test-cluster` runs one in the foreground (`python -m cluster.testcluster`).
 """
 
 from __future__ import annotations
@@ -46,11 +43,10 @@ USERS = ("admin", "art-publish", "bc-only", "nobody")
 NAMESPACES = ("ci", "other")
 BINARIES = ("etcd", "kube-apiserver", "kubectl")
 WRITE_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
-# The namespaced resources each restricted user may write in `ci`, as (API group, resource).
+# What each restricted user may write in `ci`, as (API group, resource).
 GRANTS = {"art-publish": [(GROUP, PLURAL), ("apps", "daemonsets")], "bc-only": [(GROUP, PLURAL)]}
-# Every admission plugin 1.20 enables by default except NamespaceLifecycle: without nodes,
-# controllers or service accounts they only get in the way (ServiceAccount, for one, would
-# wait for a token controller that never runs).
+# Every admission plugin 1.20 enables by default except NamespaceLifecycle: with no nodes,
+# controllers or service accounts they only get in the way.
 DISABLED_ADMISSION = ("LimitRanger", "ServiceAccount", "TaintNodesByCondition", "Priority",
                       "DefaultTolerationSeconds", "DefaultStorageClass", "StorageObjectInUseProtection",
                       "PersistentVolumeClaimResize", "RuntimeClass", "CertificateApproval",
@@ -58,24 +54,8 @@ DISABLED_ADMISSION = ("LimitRanger", "ServiceAccount", "TaintNodesByCondition", 
                       "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook", "ResourceQuota")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
-OPENSSL_CONFIG = """\
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-"""
+RBAC = "rbac.authorization.k8s.io"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
 class ClusterError(RuntimeError):
@@ -83,10 +63,10 @@ class ClusterError(RuntimeError):
 
 
 def default_bin_dir() -> Path:
-    """Where scripts/test-cluster-binaries caches the binaries (the same rule, in Python)."""
+    """Where scripts/test-cluster-binaries caches the binaries (its rule, in Python)."""
+    home = Path(os.environ.get("HOME") or Path.home())
     cache = os.environ.get("CISTREAMS_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path(os.environ.get("HOME") or Path.home()) / ".cache")
-        / "cistreams")
+        Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "cistreams")
     return Path(cache) / "cluster-1.20" / "bin"
 
 
@@ -107,7 +87,7 @@ def _parent_death_signal() -> Callable[[], None] | None:
     """A pre-exec hook asking Linux to SIGTERM the child when its parent dies.
 
     Without it a pytest killed with SIGKILL would leave etcd and kube-apiserver running.
-    Looked up before any fork, so the child only makes the system call.
+    prctl is looked up here, before any fork, so the child only makes the system call.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -115,18 +95,14 @@ def _parent_death_signal() -> Callable[[], None] | None:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM))
-    return hook
+    return lambda: prctl(1, int(signal.SIGTERM))  # 1 is PR_SET_PDEATHSIG
 
 
 _PRE_EXEC = _parent_death_signal()
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """Start a server process in a session of its own (Ctrl-C reaches us, not it), logging to `log`."""
+    """Start a server in a session of its own (Ctrl-C reaches us, not it), output to `log`."""
     with log.open("ab") as out:
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, preexec_fn=_PRE_EXEC)
@@ -146,11 +122,9 @@ def _terminate(process: subprocess.Popen[bytes] | None) -> None:
 
 def _tail(log: Path, lines: int = 40) -> str:
     """The last lines of a process log, for error messages."""
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
+    with contextlib.suppress(OSError):
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    return "(no log)"
 
 
 def _decode(raw: bytes) -> Any:
@@ -159,6 +133,26 @@ def _decode(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw.decode("utf-8", errors="replace")
+
+
+def _poll(name: str, process: subprocess.Popen[bytes], log: Path, ready: Callable[[], bool]) -> None:
+    """Call `ready` until it says yes; a dead process or a timeout raises with the log's tail."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ClusterError(f"{name} exited with status {process.returncode}; "
+                               f"the end of {log}:\n{_tail(log)}")
+        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+            if ready():
+                return
+        time.sleep(0.1)
+    raise ClusterError(f"{name} not ready after {START_TIMEOUT:.0f} s; the end of {log}:\n{_tail(log)}")
+
+
+def _etcd_healthy(client: str) -> bool:
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(f"{client}/health",
+                                                                           timeout=5) as response:
+        return bool(json.loads(response.read()).get("health") == "true")
 
 
 class TestCluster:
@@ -193,7 +187,7 @@ class TestCluster:
         return self._tokens[user]
 
     def start(self) -> TestCluster:
-        """Make keys, start etcd and kube-apiserver, create users' roles, namespaces and the CRD."""
+        """Make keys, start etcd and kube-apiserver, create namespaces, roles and the CRD."""
         missing = missing_binaries(self.bin_dir)
         if missing:
             raise ClusterError(f"{', '.join(missing)} missing in {self.bin_dir}: "
@@ -202,7 +196,6 @@ class TestCluster:
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         try:
             self._make_pki()
-            self._write_token_file()
             self._start_etcd()
             self._port = free_port()
             self.start_apiserver()
@@ -224,12 +217,12 @@ class TestCluster:
         self._apiserver = None
 
     def start_apiserver(self) -> None:
-        """(Re)start kube-apiserver on the cluster's port and wait until it is ready."""
+        """(Re)start kube-apiserver on the cluster's port; returns once /readyz says ok."""
         if self._apiserver is not None:
             raise ClusterError("kube-apiserver is already running")
-        self._apiserver = _spawn([str(self.bin_dir / "kube-apiserver"), *self._apiserver_args()],
-                                 self.workdir / "logs" / "kube-apiserver.log")
-        self._wait_ready()
+        log = self.workdir / "logs" / "kube-apiserver.log"
+        self._apiserver = _spawn([str(self.bin_dir / "kube-apiserver"), *self._apiserver_args()], log)
+        _poll("kube-apiserver", self._apiserver, log, lambda: self.api("GET", "/readyz")[0] == 200)
 
     def __enter__(self) -> TestCluster:
         return self.start()
@@ -254,9 +247,9 @@ class TestCluster:
 
     def kubectl(self, *args: str, user: str = "admin",
                 input: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the cached kubectl 1.20 as `user`; its discovery cache stays in the work directory."""
+        """Run the cached kubectl 1.20 as `user` (text in and out, never raises on failure)."""
         env = {key: value for key, value in os.environ.items() if key != "KUBECONFIG"}
-        env["HOME"] = str(self.workdir)  # kubectl writes nothing under the real ~/.kube
+        env["HOME"] = str(self.workdir)  # so kubectl never writes under the real ~/.kube
         command = [str(self.bin_dir / "kubectl"), "--kubeconfig", str(self.kubeconfig(user)),
                    "--cache-dir", str(self.workdir / "kubectl-cache"), *args]
         return subprocess.run(command, input=input, capture_output=True, text=True, env=env,
@@ -264,43 +257,44 @@ class TestCluster:
 
     def api(self, method: str, path: str, body: Any = None, *, user: str = "admin",
             content_type: str = "application/json") -> tuple[int, Any]:
-        """One HTTPS request as `user` (TLS verified with the CA): (status, decoded body).
+        """One HTTPS request as `user`, TLS verified with the CA: (status, decoded body).
 
-        `body` is sent as JSON unless it is already `str` or `bytes` (an apply patch in YAML).
+        `body` is sent as JSON unless it is `str` or `bytes` already (an apply patch in YAML).
+        A connection failure raises urllib.error.URLError.
         """
         if body is None or isinstance(body, bytes):
             data = body
         else:
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        request = urllib.request.Request(
-            self.server + path, data=data, method=method,
-            headers={"Authorization": f"Bearer {self.token(user)}", "Accept": "application/json",
-                     "Content-Type": content_type})
+        headers = {"Authorization": f"Bearer {self.token(user)}", "Accept": "application/json",
+                   "Content-Type": content_type}
+        request = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
         try:
             with self._https().open(request, timeout=60) as response:
                 return response.status, _decode(response.read())
         except urllib.error.HTTPError as error:
-            return error.code, _decode(error.read())
+            with error:
+                return error.code, _decode(error.read())
 
     def reset(self) -> None:
-        """Delete every BuildConfig and DaemonSet in `ci` and `other`, so a test starts clean."""
-        delete = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background",
-                  "gracePeriodSeconds": 0}
+        """Delete every BuildConfig and DaemonSet in `ci` and `other`, so a test starts clean.
+
+        Restarts kube-apiserver first if a test left it stopped.
+        """
+        if self._apiserver is None:
+            self.start_apiserver()
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         for namespace in NAMESPACES:
             for collection in (f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}",
                                f"/apis/apps/v1/namespaces/{namespace}/daemonsets"):
-                self._expect(self.api("DELETE", collection, delete), "delete", collection)
-                self._drop_finalizers(collection)
-
-    def _drop_finalizers(self, collection: str) -> None:
-        """Release objects a test left with finalizers: no controller here would ever do it."""
-        for item in self._expect(self.api("GET", collection), "list", collection).get("items", []):
-            path = f"{collection}/{item['metadata']['name']}"
-            self._expect(self.api("PATCH", path, {"metadata": {"finalizers": None}},
-                                  content_type="application/merge-patch+json"), "patch", path)
-        left = self._expect(self.api("GET", collection), "list", collection).get("items", [])
-        if left:
-            raise ClusterError(f"{collection} still holds {[i['metadata']['name'] for i in left]}")
+                self._expect(self.api("DELETE", collection, options), "delete", collection)
+                # No controller here would ever remove a finalizer a test left behind.
+                for item in self._expect(self.api("GET", collection), "list", collection)["items"]:
+                    path = f"{collection}/{item['metadata']['name']}"
+                    self._expect(self.api("PATCH", path, {"metadata": {"finalizers": None}},
+                                          content_type="application/merge-patch+json"), "patch", path)
+                if left := self._expect(self.api("GET", collection), "list", collection)["items"]:
+                    raise ClusterError(f"{collection} still holds {[i['metadata']['name'] for i in left]}")
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -320,26 +314,27 @@ class TestCluster:
             raise ClusterError(f"openssl {' '.join(args)} failed:\n{done.stderr}")
 
     def _make_pki(self) -> None:
-        """A CA, a serving certificate for 127.0.0.1/localhost signed by it, a service-account key."""
-        (self.workdir / "pki" / "openssl.cnf").write_text(OPENSSL_CONFIG, encoding="utf-8")
-        # P-256 keys: generated in milliseconds, and served and verified by Go and Python alike.
-        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
-               "-config", "openssl.cnf"]
-        self._openssl("req", "-x509", *key, "-extensions", "ca", "-subj", "/CN=cistreams test CA",
-                      "-keyout", "ca.key", "-out", "ca.crt")
-        self._openssl("req", "-x509", *key, "-extensions", "server", "-subj", "/CN=127.0.0.1",
-                      "-CA", "ca.crt", "-CAkey", "ca.key", "-keyout", "server.key", "-out", "server.crt")
-        self._openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                      "-out", "sa.key")
+        """A CA, a serving certificate for 127.0.0.1/localhost signed by it, a service-account
+        key pair, and the static token file (token,user,uid[,group])."""
+        pki = self.workdir / "pki"
+        # No configuration file (so none of the machine's defaults apply): every extension is
+        # spelled out. P-256 keys are made in milliseconds; Go and Python both serve and verify them.
+        key = ["-config", os.devnull, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+               "-days", "30"]
+        self._openssl("req", "-x509", *key, "-subj", "/CN=cistreams test CA", "-keyout", "ca.key",
+                      "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        self._openssl("req", "-x509", *key, "-subj", "/CN=127.0.0.1", "-CA", "ca.crt", "-CAkey", "ca.key",
+                      "-keyout", "server.key", "-out", "server.crt", "-addext", "extendedKeyUsage=serverAuth",
+                      "-addext", "basicConstraints=critical,CA:FALSE",
+                      "-addext", "keyUsage=critical,digitalSignature",
+                      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        self._openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "sa.key")
         self._openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub")
-
-    def _write_token_file(self) -> None:
-        """The static token file: token,user,uid[,"groups"]."""
-        lines = [f"{self._tokens[user]},{user},{user}" + (",system:masters" if user == "admin" else "")
-                 for user in USERS]
-        path = self.workdir / "pki" / "tokens.csv"
-        path.touch(mode=0o600)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (pki / "tokens.csv").touch(mode=0o600)
+        (pki / "tokens.csv").write_text("".join(
+            f"{self._tokens[user]},{user},{user}{',system:masters' if user == 'admin' else ''}\n"
+            for user in USERS), encoding="utf-8")
 
     def _start_etcd(self) -> None:
         """etcd on two free loopback ports (clients, peers), its data in the work directory."""
@@ -352,21 +347,14 @@ class TestCluster:
                              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                              "--initial-cluster", f"test={peer}", "--logger", "zap",
                              "--log-outputs", "stderr"], log)
-        self._poll("etcd", self._etcd, log, lambda: self._etcd_healthy(client))
-
-    @staticmethod
-    def _etcd_healthy(client: str) -> bool:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(f"{client}/health", timeout=5) as response:
-            return bool(json.loads(response.read()).get("health") == "true")
+        _poll("etcd", self._etcd, log, lambda: _etcd_healthy(client))
 
     def _apiserver_args(self) -> list[str]:
         pki = self.workdir / "pki"
         return [
             "--etcd-servers", self._etcd_url,
             "--bind-address", "127.0.0.1", "--secure-port", str(self._port),
-            # Advertised as loopback with no endpoint reconciler: nothing about the host's
-            # network ends up in the cluster, and nothing is written outside the work dir.
+            # Loopback advertised, no endpoint reconciler: nothing of the host's network gets in.
             "--advertise-address", "127.0.0.1", "--endpoint-reconciler-type", "none",
             "--cert-dir", str(pki), "--tls-cert-file", str(pki / "server.crt"),
             "--tls-private-key-file", str(pki / "server.key"),
@@ -381,26 +369,6 @@ class TestCluster:
             "--allow-privileged=true", "--profiling=false",
         ]
 
-    def _wait_ready(self) -> None:
-        """Until /readyz answers the admin with 200, or the process dies, or time runs out."""
-        assert self._apiserver is not None
-        self._poll("kube-apiserver", self._apiserver, self.workdir / "logs" / "kube-apiserver.log",
-                   lambda: self.api("GET", "/readyz")[0] == 200)
-
-    @staticmethod
-    def _poll(name: str, process: subprocess.Popen[bytes], log: Path, ready: Callable[[], bool]) -> None:
-        """Call `ready` until it says yes; a dead process or a timeout raises with the log's tail."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise ClusterError(f"{name} exited with status {process.returncode}; "
-                                   f"the end of {log}:\n{_tail(log)}")
-            with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
-                if ready():
-                    return
-            time.sleep(0.1)
-        raise ClusterError(f"{name} not ready after {START_TIMEOUT:.0f} s; the end of {log}:\n{_tail(log)}")
-
     def _expect(self, answer: tuple[int, Any], what: str, path: str) -> dict[str, Any]:
         """The body of a successful answer; anything else is a ClusterError."""
         status, body = answer
@@ -408,71 +376,69 @@ class TestCluster:
             raise ClusterError(f"{what} {path}: HTTP {status}: {body}")
         return body
 
-    def _create(self, path: str, obj: dict[str, Any]) -> None:
-        self._expect(self.api("POST", path, obj), "create", path)
-
     def _bootstrap(self) -> None:
         """Namespaces, the restricted users' Roles and RoleBindings in `ci`, and the CRD."""
         for namespace in NAMESPACES:
-            self._create("/api/v1/namespaces",
-                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/ci"
+            namespace_object = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+            self._expect(self.api("POST", "/api/v1/namespaces", namespace_object), "create", namespace)
         for user, grants in GRANTS.items():
+            meta = {"name": user, "namespace": "ci"}
             rules = [{"apiGroups": [group], "resources": [resource], "verbs": WRITE_VERBS}
                      for group, resource in grants]
-            meta = {"name": user, "namespace": "ci"}
-            self._create(f"{rbac}/roles", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                                           "metadata": meta, "rules": rules})
-            self._create(f"{rbac}/rolebindings", {
-                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": user},
-                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})
-        crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+            binding = {"roleRef": {"apiGroup": RBAC, "kind": "Role", "name": user},
+                       "subjects": [{"apiGroup": RBAC, "kind": "User", "name": user}]}
+            for kind, extra in (("Role", {"rules": rules}), ("RoleBinding", binding)):
+                path = f"/apis/{RBAC}/v1/namespaces/ci/{kind.lower()}s"
+                obj = {"apiVersion": f"{RBAC}/v1", "kind": kind, "metadata": meta, **extra}
+                self._expect(self.api("POST", path, obj), "create", path)
         crd = buildconfig_crd()
-        self._create(crds, crd)
+        self._expect(self.api("POST", CRDS, crd), "create", CRDS)
         assert self._apiserver is not None
-        # Established means the server accepted the names; the list answering 200 means the
-        # resource's handler is really installed (the two can be a moment apart).
-        self._poll("the BuildConfig CRD", self._apiserver, self.workdir / "logs" / "kube-apiserver.log",
-                   lambda: self._established(f"{crds}/{crd['metadata']['name']}")
-                   and self.api("GET", f"/apis/{GROUP}/{VERSION}/namespaces/ci/{PLURAL}")[0] == 200)
+        # Established: the names are accepted. The list answering 200: the handler is really
+        # installed. The two can be a moment apart.
+        _poll("the BuildConfig CRD", self._apiserver, self.workdir / "logs" / "kube-apiserver.log",
+              lambda: self._established(f"{CRDS}/{crd['metadata']['name']}")
+              and self.api("GET", f"/apis/{GROUP}/{VERSION}/namespaces/ci/{PLURAL}")[0] == 200)
 
     def _established(self, path: str) -> bool:
         status, body = self.api("GET", path)
-        conditions = body.get("status", {}).get("conditions", []) if status == 200 else []
+        # The server writes `status` a moment after the object: absent, then null, then a list.
+        conditions = ((body.get("status") or {}).get("conditions") or []) if status == 200 else []
         return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a test cluster in the foreground until Ctrl-C (scripts/test-cluster)."""
     parser = argparse.ArgumentParser(prog="test-cluster", description=main.__doc__)
-    parser.add_argument("--bin-dir", type=Path, default=None, help="where etcd, kube-apiserver, kubectl are")
+    parser.add_argument("--bin-dir", type=Path, default=None, help="holds etcd, kube-apiserver, kubectl")
     parser.add_argument("--workdir", type=Path, default=None, help="kept afterwards (default: a temp dir)")
     args = parser.parse_args(argv)
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
-    # `kill` and a closed terminal stop the cluster as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    for stopping in (signal.SIGTERM, signal.SIGHUP):  # `kill` or a closed terminal: as Ctrl-C
+        signal.signal(stopping, interrupt)
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cistreams-")))
-        cluster = TestCluster(workdir, args.bin_dir)
-        began = time.monotonic()
+        began, cluster = time.monotonic(), TestCluster(workdir, args.bin_dir)
         try:
-            with cluster:
-                print(f"test cluster ready at {cluster.server} in {time.monotonic() - began:.1f} s "
-                      f"(work directory {workdir})")
-                for user in USERS:
-                    print(f"  {user:12} {cluster.kubeconfig(user)}")
-                print(f"export KUBECONFIG={cluster.kubeconfig('admin')}\nCtrl-C stops it.", flush=True)
-                while True:
-                    time.sleep(3600)
+            cluster.start()
+            print(f"test cluster ready at {cluster.server} in {time.monotonic() - began:.1f} s "
+                  f"(work directory {workdir}); kubeconfigs:")
+            for user in USERS:
+                print(f"  {user:12} {cluster.kubeconfig(user)}")
+            print(f"export KUBECONFIG={cluster.kubeconfig('admin')}\nCtrl-C stops it.", flush=True)
+            while True:
+                time.sleep(3600)
         except KeyboardInterrupt:
             print("\nstopping the test cluster", file=sys.stderr)
         except ClusterError as error:
             print(f"test-cluster: {error}", file=sys.stderr)
             return 1
+        finally:
+            for stopping in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(stopping, signal.SIG_IGN)  # a second Ctrl-C must not orphan etcd
+            cluster.stop()
     return 0
 
 
