@@ -167,6 +167,13 @@ def connection_options(func: Any) -> Any:
 @click.option("--dry-run", is_flag=True,
               help="With --apply: only the server-side dry run; report what would be created "
                    "or configured and write nothing to the cluster.")
+@click.option("--prune", is_flag=True,
+              help="With --apply, for the whole group: after a clean apply, delete the "
+                   "group's BuildConfigs and DaemonSets (same namespace, same art-builder-group "
+                   "label) that the build data no longer renders.")
+@click.option("--max-prune", type=click.IntRange(0), default=5, show_default=True, metavar="N",
+              help="If --prune would delete more than N objects, delete nothing, list them "
+                   "and exit 1 (a broken streams.yml must not wipe CI's builders).")
 @click.option("--oc", "oc", metavar="PATH", envvar="CISTREAMS_OC", default=None,
               help="Apply with `PATH apply -f FILE` (oc or kubectl) instead of server-side "
                    "apply; always so with --compat doozer-2020 (default binary: oc). "
@@ -189,9 +196,9 @@ def connection_options(func: Any) -> Any:
 @source_options
 @click.pass_context
 def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...],
-                     output: str, apply_: bool, dry_run: bool, oc: str | None,
-                     live_test_mode: bool, compat: str | None, no_daemonset: bool, jobs: int,
-                     **more: Any) -> None:
+                     output: str, apply_: bool, dry_run: bool, prune: bool, max_prune: int,
+                     oc: str | None, live_test_mode: bool, compat: str | None,
+                     no_daemonset: bool, jobs: int, **more: Any) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
 
     Inside CI, yum must use CI's RPM mirrors and build-root images need extra tools, so ART
@@ -203,14 +210,10 @@ def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tu
     if images and compat:
         raise click.UsageError("--image needs the default mode: doozer 2020 did not read "
                                "image metadata")
-    if dry_run and not apply_:
-        raise click.UsageError("--dry-run needs --apply")
-    if dry_run and (oc or compat):
-        raise click.UsageError("--dry-run needs server-side apply (not --oc or --compat "
-                               "doozer-2020)")
+    _check_apply_flags(apply_, dry_run, prune, bool(oc or compat), bool(streams or images))
     from cistreams import app  # imported here so that --help stays fast
 
-    apply_options = options.ApplyOptions(_connection(more), oc, dry_run)
+    apply_options = options.ApplyOptions(_connection(more), oc, dry_run, prune, max_prune)
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                       daemonset=not no_daemonset, apply=apply_,
                                       as_user=more["as_user"], jobs=jobs,
@@ -226,6 +229,20 @@ def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tu
     extra = " and a DaemonSet" if result.objects > len(result.buildconfigs) else ""
     target = "standard output" if output == "-" else output
     click.echo(f"wrote {len(result.buildconfigs)} {noun}{extra} to {target}", err=True)
+
+
+def _check_apply_flags(apply_: bool, dry_run: bool, prune: bool, uses_oc: bool,
+                       selected: bool) -> None:
+    """Usage errors (exit 2) for cluster flags that would not do what they say."""
+    for flag, given in (("--dry-run", dry_run), ("--prune", prune)):
+        if given and not apply_:
+            raise click.UsageError(f"{flag} needs --apply")
+        if given and uses_oc:
+            raise click.UsageError(f"{flag} needs server-side apply (not --oc or --compat "
+                                   "doozer-2020)")
+    if prune and selected:
+        raise click.UsageError("--prune needs the whole group: with --stream or --image every "
+                               "other object of the group would look stale")
 
 
 def _source_of(ctx: click.Context, more: dict[str, Any]) -> options.Source:
@@ -254,11 +271,13 @@ cli.add_command(gen_buildconfigs)
               help="Only these image-metadata entries.")
 @click.option("--live-test-mode", is_flag=True, help="Diff the live-test objects.")
 @click.option("--no-daemonset", is_flag=True, help="Leave out the DaemonSet.")
+@click.option("--prune", is_flag=True,
+              help="Also show the objects --apply --prune would delete, as removals.")
 @connection_options
 @source_options
 @click.pass_context
 def diff(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...],
-         live_test_mode: bool, no_daemonset: bool, **more: Any) -> None:
+         live_test_mode: bool, no_daemonset: bool, prune: bool, **more: Any) -> None:
     """Show what --apply would change on the cluster, object by object.
 
     A unified diff of each live object against the server's own dry-run result of applying
@@ -266,13 +285,16 @@ def diff(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...
     status, as kubectl diff: 0 nothing would change, 1 something would, 2 or more an error.
     """
     source = _source_of(ctx, more)
+    if prune and (streams or images):
+        raise click.UsageError("--prune needs the whole group (no --stream or --image)")
     from cistreams import app  # imported here so that --help stays fast
 
     request = options.GenerateRequest(source, "-", streams, images, live_test_mode,
                                       daemonset=not no_daemonset, as_user=more["as_user"])
     problems = Problems()
     try:
-        report = app.diff(request, _connection(more), problems, progress=delayed_progress)
+        report = app.diff(request, _connection(more), problems, progress=delayed_progress,
+                          prune=prune)
     except CistreamsError as exc:  # kubectl diff's convention: errors are 2 or more
         for line in str(exc).splitlines():
             click.echo(f"error: {line}", err=True)

@@ -37,6 +37,8 @@ class ApplyOptions:
     connection: ConnectionOptions = ConnectionOptions()
     oc: str | None = None  # run `oc apply` with this binary instead of server-side apply
     dry_run: bool = False
+    prune: bool = False  # delete the group's objects the render no longer contains
+    max_prune: int = 5  # more than this many deletes: delete nothing, exit 1
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""--apply with a fake `oc` on PATH that records its arguments."""
+"""--apply through `oc apply` (with --oc, or in doozer-2020 mode), with a fake `oc` on PATH
+that records its arguments."""
 
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ def calls(log: Path) -> list[dict[str, object]]:
 
 
 def gen(*extra: str) -> tuple[int, str]:
+    """gen-buildconfigs with `--oc oc` (the fake on PATH) unless another --oc is given."""
+    oc = () if "--oc" in extra else ("--oc", "oc")
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
-                     *extra)
+                     *oc, *extra)
     return result.code, result.stderr
 
 
@@ -88,7 +91,7 @@ def test_gives_up_after_three_tries_with_ocs_error(fake_oc: Path, tmp_path: Path
 
 def test_stdout_output_is_applied_from_stdin(fake_oc: Path) -> None:
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
-                     "-o", "-", "--apply")
+                     "-o", "-", "--apply", "--oc", "oc")
     assert result.code == 0
     [call] = calls(fake_oc)
     assert call["argv"] == ["apply", "-f", "-"]
@@ -112,3 +115,35 @@ def test_missing_oc_is_a_clear_error(tmp_path: Path) -> None:
 def test_errors_mean_nothing_is_applied(fake_oc: Path, tmp_path: Path) -> None:
     assert gen("-o", str(tmp_path / "o.yaml"), "--apply", "--stream", "missing")[0] == 1
     assert calls(fake_oc) == []
+
+
+def test_doozer_mode_applies_with_oc_without_being_told(fake_oc: Path, tmp_path: Path) -> None:
+    code, stderr = gen("-o", str(tmp_path / "o.yaml"), "--apply", "--compat", "doozer-2020",
+                       "--oc", "oc")
+    assert code == 0, stderr
+    bare = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                   "-o", str(tmp_path / "p.yaml"), "--apply", "--compat", "doozer-2020")
+    assert bare.code == 0, bare.stderr
+    assert [c["argv"] for c in calls(fake_oc)] == [["apply", "-f", str(tmp_path / "o.yaml")],
+                                                  ["apply", "-f", str(tmp_path / "p.yaml")]]
+
+
+def test_the_env_variable_chooses_the_oc_path(fake_oc: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CISTREAMS_OC", "oc")
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                     "-o", str(tmp_path / "o.yaml"), "--apply")
+    assert result.code == 0, result.stderr
+    assert len(calls(fake_oc)) == 1
+
+
+def test_without_oc_apply_is_server_side_and_needs_a_kubeconfig(
+        fake_oc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CISTREAMS_OC", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                     "-o", str(tmp_path / "o.yaml"), "--apply")
+    assert result.code == 1
+    assert f"kubeconfig {tmp_path / 'missing'}: no such file" in result.stderr
+    assert calls(fake_oc) == []
+    assert not (tmp_path / "o.yaml").exists()  # the cluster is checked before the file is written

@@ -71,11 +71,12 @@ class Report:
     dry_run: bool
     server: str
     requests: int = 0
+    pruned: list[str] = field(default_factory=list)  # one line per stale object
 
     def lines(self) -> list[str]:
         """One line per object, as kubectl prints them."""
         suffix = " (server dry run)" if self.dry_run else ""
-        return [f"{p.ref} {p.action}{p.note}{suffix}" for p in self.planned]
+        return [f"{p.ref} {p.action}{p.note}{suffix}" for p in self.planned] + self.pruned
 
     def summary(self) -> str:
         """One line: how many objects of each outcome, and how many drifted."""
@@ -83,6 +84,8 @@ class Report:
                   for a in (CREATED, CONFIGURED, UNCHANGED)}
         drifted = sum(1 for p in self.planned if p.note)
         verb = "would apply" if self.dry_run else "applied"
+        if self.pruned:
+            counts["pruned"] = sum(" pruned" in line for line in self.pruned)
         parts = ", ".join(f"{n} {a}" for a, n in counts.items())
         extra = f" ({drifted} taken over or set back)" if drifted else ""
         return (f"{verb} {len(self.planned)} objects to {self.server}: {parts}{extra}; "

@@ -16,6 +16,7 @@ from typing import Any
 from cistreams.cluster import ownership
 from cistreams.cluster.api import Api
 from cistreams.cluster.apply import Planned, Progress, plan, refusals, several
+from cistreams.cluster.prune import Stale
 
 
 @dataclass
@@ -37,6 +38,17 @@ def diff(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
                       "dry run", refused)
     chunks = [d for d in (_object_diff(p) for p in planned) if d]
     return DiffReport("".join(chunks), len(chunks), len(planned))
+
+
+def add_removals(report: DiffReport, stale: Sequence[Stale]) -> None:
+    """Show each object --prune would delete as a removal, and count it as a change."""
+    for item in stale:
+        old = _text(item.live)
+        lines = difflib.unified_diff(old.splitlines(keepends=True), [],
+                                     fromfile=f"live/{item.ref}", tofile=f"pruned/{item.ref}")
+        report.text += "".join(lines)
+    report.changed += len(stale)
+    report.objects += len(stale)
 
 
 def _object_diff(planned: Planned) -> str:

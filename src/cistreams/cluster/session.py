@@ -1,8 +1,10 @@
 """One cluster run for the app: connect, check everything with a dry run, then write.
 
-Split in two so that the app can stop between them: `prepare_apply` connects and dry-runs
-every object (raising, with nothing written anywhere, when the server refuses any); the
-output file is written; then `ApplySession.commit` writes to the cluster.
+Split in two so that the app can stop between them: `prepare_apply` connects, dry-runs
+every object and, with --prune, lists the stale objects and dry-runs their deletes (raising,
+with nothing written anywhere, when the server refuses any or there are too many to
+prune); the output file is written; then `ApplySession.commit` writes to the cluster and,
+only once every object applied cleanly, prunes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from cistreams.cluster import apply as applying
 from cistreams.cluster import diff as diffing
+from cistreams.cluster import prune as pruning
 from cistreams.cluster.api import Api
 from cistreams.cluster.connection import connect
 from cistreams.options import ApplyOptions, ConnectionOptions
@@ -28,15 +31,23 @@ class ApplySession:
     api: Api
     planned: list[applying.Planned]
     options: ApplyOptions
+    stale: list[pruning.Stale]
     progress: ProgressFactory | None = None
 
     def commit(self) -> applying.Report:
-        """Write every object that would change (nothing with --dry-run)."""
+        """Write every object that would change, then prune (nothing with --dry-run)."""
         writes = sum(p.action != applying.UNCHANGED for p in self.planned)
         progress = self.progress("applying", writes) if self.progress and writes else None
+        inflight = self.options.connection.max_inflight
         try:
-            return applying.execute(self.api, self.planned, self.options.dry_run,
-                                    self.options.connection.max_inflight, progress)
+            report = applying.execute(self.api, self.planned, self.options.dry_run, inflight,
+                                      progress)
+            # reached only when every object applied cleanly: execute raises otherwise
+            report.pruned = applying.run_all(
+                self.stale, lambda s: pruning.delete(self.api, s, self.options.dry_run),
+                inflight)
+            report.requests = self.api.requests
+            return report
         finally:
             self.api.client.close()
 
@@ -48,18 +59,45 @@ def prepare_apply(objects: Sequence[dict[str, Any]], options: ApplyOptions,
     try:
         advance = progress("checking", len(objects)) if progress else None
         planned = applying.prepare(api, objects, options.connection.max_inflight, advance)
+        stale = _prunable(api, objects, options) if options.prune else []
     except BaseException:
         api.client.close()
         raise
-    return ApplySession(api, planned, options, progress)
+    return ApplySession(api, planned, options, stale, progress)
+
+
+def _prunable(api: Api, objects: Sequence[dict[str, Any]],
+              options: ApplyOptions) -> list[pruning.Stale]:
+    """The stale objects, once it is certain that they can and may all be deleted."""
+    stale = pruning.find_stale(api, objects)
+    if len(stale) > options.max_prune:
+        raise applying.several(
+            f"--prune would delete {len(stale)} objects, more than --max-prune "
+            f"{options.max_prune}; nothing was applied or deleted. If the build data is "
+            "right, rerun with a higher --max-prune", [str(s.ref) for s in stale])
+    refused = []
+    for item in stale:  # the delete's own dry run: rights and admission, before any write
+        answer = api.delete(item.ref.path, item.uid, dry_run=True)
+        if not answer.ok and answer.status != 404:
+            refused.append(f"{item.ref}: refused by the server: HTTP {answer.status}: "
+                           f"{answer.reason}")
+    if refused:
+        raise applying.several(f"nothing was applied: the server refused {len(refused)} "
+                               "of the deletes --prune needs, in a dry run", refused)
+    return stale
 
 
 def run_diff(objects: Sequence[dict[str, Any]], connection: ConnectionOptions,
-             as_user: str | None, progress: ProgressFactory | None = None) -> diffing.DiffReport:
-    """Diff every object against the cluster (dry runs only; nothing is written)."""
+             as_user: str | None, prune: bool = False,
+             progress: ProgressFactory | None = None) -> diffing.DiffReport:
+    """Diff every object against the cluster (dry runs only; nothing is written); with
+    `prune`, the stale objects --prune would delete are shown as removals."""
     api = connect(connection, as_user)
     try:
         advance = progress("comparing", len(objects)) if progress else None
-        return diffing.diff(api, objects, connection.max_inflight, advance)
+        report = diffing.diff(api, objects, connection.max_inflight, advance)
+        if prune:
+            diffing.add_removals(report, pruning.find_stale(api, objects))
+        return report
     finally:
         api.client.close()

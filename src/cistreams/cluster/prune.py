@@ -1,0 +1,73 @@
+"""Pruning: deleting the group's objects that the build data no longer renders.
+
+Only ever a BuildConfig or DaemonSet (the kinds of `kinds.KINDS`), in the one namespace the
+render writes to, whose `art-builder-group` label equals the render's own, and whose name the
+render does not contain. Each delete carries the uid that was listed, so an object deleted
+and recreated meanwhile is left alone. The caller decides when pruning may run at all (a
+whole-group render, after a clean apply) and how many deletes are too many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cistreams.cluster.api import Api
+from cistreams.cluster.kinds import KINDS, Ref, ref_of
+from cistreams.errors import CistreamsError
+
+GROUP_LABEL = "art-builder-group"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A live object of the group that the render no longer contains."""
+
+    ref: Ref
+    uid: str
+    live: dict[str, Any]
+
+
+def group_of(objects: Sequence[dict[str, Any]]) -> tuple[str, str]:
+    """The (namespace, group label) every rendered object shares."""
+    pairs = {(o["metadata"]["namespace"], o["metadata"].get("labels", {}).get(GROUP_LABEL))
+             for o in objects}
+    if len(pairs) != 1 or None in next(iter(pairs)):
+        raise CistreamsError("--prune needs every rendered object in one namespace with one "
+                             f"{GROUP_LABEL} label; found {sorted(map(str, pairs))}")
+    namespace, label = next(iter(pairs))
+    return namespace, label
+
+
+def find_stale(api: Api, objects: Sequence[dict[str, Any]]) -> list[Stale]:
+    """The group's live objects that are not in `objects`, in a stable order."""
+    namespace, label = group_of(objects)
+    keep = {ref_of(o) for o in objects}
+    stale: list[Stale] = []
+    for kind in KINDS.values():
+        answer = api.get_list(kind.collection_path(namespace), f"{GROUP_LABEL}={label}")
+        if not answer.ok:
+            raise CistreamsError(f"cannot list {kind.display} in {namespace} to prune: "
+                                 f"HTTP {answer.status}: {answer.reason}")
+        for item in answer.body.get("items", []):
+            metadata = item.get("metadata", {})
+            ref = Ref(kind, namespace, metadata.get("name", ""))
+            # the server filtered already; checking again costs nothing and guards a proxy
+            if (metadata.get("namespace") == namespace and ref not in keep
+                    and metadata.get("labels", {}).get(GROUP_LABEL) == label):
+                stale.append(Stale(ref, metadata["uid"], item))
+    return sorted(stale, key=lambda s: (s.ref.kind.kind, s.ref.name))
+
+
+def delete(api: Api, stale: Stale, dry_run: bool) -> str:
+    """Delete one stale object; its report line."""
+    answer = api.delete(stale.ref.path, stale.uid, dry_run)
+    suffix = " (server dry run)" if dry_run else ""
+    if answer.ok:
+        return f"{stale.ref} pruned{suffix}"
+    if answer.status == 404:
+        return f"{stale.ref} already gone"
+    if answer.status == 409:
+        return f"{stale.ref} left alone: recreated since it was listed ({answer.reason})"
+    raise CistreamsError(f"{stale.ref}: cannot prune: HTTP {answer.status}: {answer.reason}")

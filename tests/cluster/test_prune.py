@@ -1,0 +1,238 @@
+"""--prune against the real test cluster: it deletes exactly the group's stale objects, and
+every guard holds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cistreams.cluster import prune as pruning
+from cistreams.cluster.connection import connect
+from cistreams.options import ConnectionOptions
+from cluster.test_apply import BC, DAEMONSET, DS, GOLANG_BC, GROUP, data, gen, live, report_lines
+from cluster.testcluster import TestCluster
+from helpers import run_cli
+
+__all__ = ["data"]  # the fixture, imported for these tests
+RHEL7_BC = "builder-rhel-7-base-openshift-4.7--art-builder"
+
+
+def drop_streams(data: Path, *names: str) -> None:
+    """Remove whole streams from the copy of streams.yml (top-level keys and their blocks)."""
+    streams = data / "streams.yml"
+    text = streams.read_text()
+    for name in names:
+        text, count = re.subn(rf"^{re.escape(name)}:\n(?:[ #].*\n|\n)*", "", text, flags=re.M)
+        assert count == 1, name
+    streams.write_text(text)
+
+
+def bc(name: str, group: str = GROUP, namespace: str = "ci",
+       labelled: bool = True) -> dict[str, Any]:
+    labels = {"art-builder-group": group} if labelled else {}
+    return {"apiVersion": "build.openshift.io/v1", "kind": "BuildConfig",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {"triggers": [],
+                     "strategy": {"type": "Docker", "dockerStrategy": {}},
+                     "source": {"type": "Dockerfile", "dockerfile": "FROM x\n"},
+                     "output": {"to": {"kind": "ImageStreamTag", "name": f"{name}:latest"}}}}
+
+
+def create(cluster: TestCluster, obj: dict[str, Any], collection: str) -> None:
+    status, body = cluster.api("POST", collection, obj)
+    assert status == 201, body
+
+
+def test_a_removed_stream_is_pruned_and_nothing_else(clean_cluster: TestCluster,
+                                                      data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    drop_streams(data, "rhel-7")
+    run = gen(clean_cluster, data, "--prune")
+    assert run.code == 0, run.stderr
+    assert f"buildconfig.build.openshift.io/{RHEL7_BC} pruned" in report_lines(run)
+    # the DaemonSet loses the stream's container
+    assert f"daemonset.apps/{DAEMONSET} configured" in report_lines(run)
+    assert "0 created, 1 configured, 5 unchanged, 1 pruned" in run.stderr
+    names = set(live(clean_cluster))
+    assert RHEL7_BC not in names and len(names) == 6
+
+
+def test_only_the_groups_own_kinds_namespace_and_label_are_pruned(
+        clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    create(clean_cluster, bc("other-group", group="openshift-4.8"), BC)
+    create(clean_cluster, bc("live-test-label", group=GROUP + ".test"), BC)
+    create(clean_cluster, bc("no-label", labelled=False), BC)
+    create(clean_cluster, bc("other-namespace", namespace="other"),
+           BC.replace("/ci/", "/other/"))
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "same-label", "labels": {"art-builder-group": GROUP}}}
+    create(clean_cluster, config_map, "/api/v1/namespaces/ci/configmaps")
+    run = gen(clean_cluster, data, "--prune")
+    assert run.code == 0, run.stderr
+    assert not [line for line in report_lines(run) if "pruned" in line]
+    assert {"other-group", "live-test-label", "no-label"} <= set(live(clean_cluster))
+    assert clean_cluster.api("GET", BC.replace("/ci/", "/other/") + "/other-namespace")[0] == 200
+    assert clean_cluster.api("GET", "/api/v1/namespaces/ci/configmaps/same-label")[0] == 200
+    clean_cluster.api("DELETE", "/api/v1/namespaces/ci/configmaps/same-label")
+
+
+def test_live_test_mode_prunes_only_live_test_objects(clean_cluster: TestCluster,
+                                                      data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    create(clean_cluster, bc("stale-live-test", group=GROUP + ".test"), BC)
+    run = gen(clean_cluster, data, "--live-test-mode", "--prune")
+    assert run.code == 0, run.stderr
+    assert "buildconfig.build.openshift.io/stale-live-test pruned" in report_lines(run)
+    assert GOLANG_BC in live(clean_cluster)  # the real group's objects are untouched
+
+
+def test_too_many_deletes_delete_nothing_and_apply_nothing(clean_cluster: TestCluster,
+                                                           data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    before = {name: obj["metadata"]["resourceVersion"] for name, obj in live(clean_cluster).items()}
+    drop_streams(data, "rhel", "rhel-7")
+    streams = data / "streams.yml"
+    streams.write_text(streams.read_text().replace(
+        "  transform: rhel-8/golang\n", "  transform: rhel-8/golang\n  final_user: '1001'\n"))
+    run = gen(clean_cluster, data, "--prune", "--max-prune", "1")
+    assert run.code == 1
+    assert "--prune would delete 2 objects, more than --max-prune 1" in run.stderr
+    assert f"buildconfig.build.openshift.io/{RHEL7_BC}" in run.stderr
+    after = {name: obj["metadata"]["resourceVersion"] for name, obj in live(clean_cluster).items()}
+    assert after == before  # neither the deletes nor the change to golang happened
+    allowed = gen(clean_cluster, data, "--prune", "--max-prune", "2")
+    assert allowed.code == 0, allowed.stderr
+    assert len(live(clean_cluster)) == 5
+
+
+def test_the_default_limit_is_five(clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    for index in range(6):
+        create(clean_cluster, bc(f"stale-{index}"), BC)
+    refused = gen(clean_cluster, data, "--prune")
+    assert refused.code == 1 and "more than --max-prune 5" in refused.stderr
+    clean_cluster.api("DELETE", f"{BC}/stale-5")
+    assert gen(clean_cluster, data, "--prune").code == 0
+    assert not [n for n in live(clean_cluster) if n.startswith("stale-")]
+
+
+def test_no_prune_after_a_refusal(clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    drop_streams(data, "rhel-7")
+    run = gen(clean_cluster, data, "--prune", user="bc-only")
+    assert run.code == 1 and "refused by the server" in run.stderr
+    assert RHEL7_BC in live(clean_cluster)
+
+
+RBAC = "/apis/rbac.authorization.k8s.io/v1/namespaces/ci"
+
+
+def test_a_user_who_may_not_delete_prunes_and_applies_nothing(
+        clean_cluster: TestCluster, data: Path) -> None:
+    """`nobody` is given every right but delete for this test: the deletes' dry run fails,
+    so not even the change to golang is applied."""
+    rules = [{"apiGroups": ["build.openshift.io", "apps"],
+              "resources": ["buildconfigs", "daemonsets"],
+              "verbs": ["get", "list", "watch", "create", "update", "patch"]}]
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "no-delete"}, "rules": rules}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "no-delete"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                           "name": "no-delete"},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                             "name": "nobody"}]}
+    assert gen(clean_cluster, data).code == 0
+    create(clean_cluster, bc("stale-0"), BC)
+    create(clean_cluster, role, f"{RBAC}/roles")
+    try:
+        create(clean_cluster, binding, f"{RBAC}/rolebindings")
+        streams = data / "streams.yml"
+        streams.write_text(streams.read_text().replace(
+            "  transform: rhel-8/golang\n", "  transform: rhel-8/golang\n  final_user: '1001'\n"))
+        before = live(clean_cluster)[GOLANG_BC]["metadata"]["resourceVersion"]
+        run = gen(clean_cluster, data, "--prune", "--as", "nobody")
+        assert run.code == 1
+        assert "refused 1 of the deletes --prune needs" in run.stderr
+        assert "buildconfig.build.openshift.io/stale-0: refused by the server: HTTP 403" \
+            in run.stderr
+        assert "stale-0" in live(clean_cluster)
+        assert live(clean_cluster)[GOLANG_BC]["metadata"]["resourceVersion"] == before
+    finally:
+        clean_cluster.api("DELETE", f"{RBAC}/rolebindings/no-delete")
+        clean_cluster.api("DELETE", f"{RBAC}/roles/no-delete")
+
+
+def test_dry_run_lists_and_deletes_nothing(clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    drop_streams(data, "rhel-7")
+    run = gen(clean_cluster, data, "--prune", "--dry-run")
+    assert run.code == 0, run.stderr
+    assert f"buildconfig.build.openshift.io/{RHEL7_BC} pruned (server dry run)" in report_lines(run)
+    assert RHEL7_BC in live(clean_cluster)
+
+
+def test_a_recreated_object_is_not_deleted(clean_cluster: TestCluster, data: Path) -> None:
+    from cistreams import app
+    from cistreams.errors import Problems
+    from cistreams.options import GenerateRequest, Source
+
+    assert gen(clean_cluster, data).code == 0
+    create(clean_cluster, bc("stale-0"), BC)
+    objects = app.render_request(GenerateRequest(Source(str(data), GROUP), "-"),
+                                 Problems()).objects
+    api = connect(ConnectionOptions(str(clean_cluster.kubeconfig("admin"))))
+    with api.client:
+        (stale,) = pruning.find_stale(api, objects)
+        clean_cluster.api("DELETE", f"{BC}/stale-0")
+        create(clean_cluster, bc("stale-0"), BC)  # same name, new uid
+        line = pruning.delete(api, stale, dry_run=False)
+    assert line.startswith("buildconfig.build.openshift.io/stale-0 left alone: recreated")
+    assert "stale-0" in live(clean_cluster)
+    fresh = clean_cluster.api("GET", f"{BC}/stale-0")[1]["metadata"]["uid"]
+    assert fresh != stale.uid
+
+
+def test_diff_prune_shows_removals_as_changes(clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    create(clean_cluster, bc(RHEL7_BC + "-old"), BC)
+    args = ("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig",
+            str(clean_cluster.kubeconfig("admin")))
+    plain = run_cli(*args)
+    assert (plain.code, plain.stdout) == (0, ""), plain.stderr
+    pruned = run_cli(*args, "--prune")
+    assert pruned.code == 1
+    assert f"+++ pruned/buildconfig.build.openshift.io/{RHEL7_BC}-old" in pruned.stdout
+    assert f"-  name: {RHEL7_BC}-old" in pruned.stdout
+    assert "1 of 8 objects would change" in pruned.stderr  # 7 rendered, 1 stale
+
+
+@pytest.mark.parametrize("args", [
+    ("--prune",),                                     # without --apply
+    ("--apply", "--prune", "--stream", "golang"),
+    ("--apply", "--prune", "--image", "x"),
+    ("--apply", "--prune", "--oc", "/bin/true"),
+    ("--apply", "--prune", "--compat", "doozer-2020"),
+    ("--dry-run",),
+])
+def test_prune_and_dry_run_usage_errors(args: tuple[str, ...], data: Path) -> None:
+    run = run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", "-o", "-", *args)
+    assert run.code == 2, run.stderr
+    assert not run.stdout
+
+
+def test_diff_prune_with_a_selection_is_a_usage_error(data: Path) -> None:
+    run = run_cli("--data-path", str(data), "-g", GROUP, "diff", "--prune", "--stream", "rhel")
+    assert run.code == 2
+
+
+def test_daemonset_pruned_with_no_daemonset(clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    run = gen(clean_cluster, data, "--prune", "--no-daemonset")
+    assert run.code == 0, run.stderr
+    assert f"daemonset.apps/{DAEMONSET} pruned" in report_lines(run)
+    assert clean_cluster.api("GET", f"{DS}/{DAEMONSET}")[0] == 404
