@@ -146,7 +146,7 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     else:  # a second process may start writing while this one validates
         pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
                                     validate)
-    output.write_atomic(request.output, pieces)
+    output.write_atomic(request.output, pieces, protected=problems.files_read)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
     if request.apply:
         _apply(request, pieces, result, applier or Applier())

@@ -9,13 +9,14 @@ may have no baseurl: its URL comes from the group's `plashet.download_url`.
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 from typing import Any
 
 from cistreams import yamlengine
 from cistreams.builddata import substitution
 from cistreams.builddata.model import Repo, parse_repo
-from cistreams.errors import CistreamsError, Location, Problems
+from cistreams.errors import CistreamsError, FileRead, Location, Problems
 
 EXT_FILE = "group.ext.yml"
 
@@ -23,9 +24,10 @@ EXT_FILE = "group.ext.yml"
 def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems) -> dict[str, Any]:
     """group.ext.yml with its includes resolved and vars substituted ({} when absent)."""
     path = data_dir / EXT_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):  # present in any form: reading it says what is wrong
         return {}
-    raw = yamlengine.load_file(path, EXT_FILE, _resolver(data_dir))
+    raw = yamlengine.load_file(path, EXT_FILE, _resolver(data_dir, problems.files_read),
+                               problems.files_read)
     if raw is None:
         return {}
     where = Location(EXT_FILE)
@@ -36,25 +38,33 @@ def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems) -> d
     return merged
 
 
-def _resolver(data_dir: Path) -> yamlengine.IncludeResolver:
+def _resolver(data_dir: Path, log: list[FileRead]) -> yamlengine.IncludeResolver:
     root = data_dir.resolve()
 
     def include(pattern: str, where: Location) -> Any:
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise CistreamsError(f"!include {pattern}: only paths inside the build data are "
                                  "allowed", where)
-        matches = sorted(str(p.relative_to(root)) for p in root.glob(pattern) if p.is_file())
+        matches = _matches(root, pattern)
         if not matches:
             raise CistreamsError(f"!include {pattern}: no such file", where)
         if not glob.has_magic(pattern):
-            return yamlengine.load_file(root / matches[0], matches[0])
+            return yamlengine.load_file(root / matches[0], matches[0], log=log)
         items: list[Any] = []
         for match in matches:
-            loaded = yamlengine.load_file(root / match, match)
+            loaded = yamlengine.load_file(root / match, match, log=log)
             items.extend(loaded if isinstance(loaded, list) else [loaded])
         return items
 
     return include
+
+
+def _matches(root: Path, pattern: str) -> list[str]:
+    """The names `pattern` matches below `root`, sorted: anything present under a matching
+    name (a directory or a dangling link too), so that reading it reports what is wrong."""
+    if not glob.has_magic(pattern):  # Path.glob skips a dangling link named exactly
+        return [str(Path(pattern))] if os.path.lexists(root / pattern) else []
+    return sorted(str(p.relative_to(root)) for p in root.glob(pattern))
 
 
 def merge(base: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:

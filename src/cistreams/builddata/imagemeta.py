@@ -35,7 +35,9 @@ def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems) -
     if not folder.is_dir():
         return index
     fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
-    paths = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    # every entry with the suffix, whatever it is: a directory or a dangling link named
+    # x.yml is reported when read, not skipped (that would drop its BuildConfig silently)
+    paths = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
     for path in paths:
         try:
             _add(index, path, fmt, problems)
@@ -47,7 +49,8 @@ def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems) -
 def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: Problems) -> None:
     name, display = path.stem, f"{IMAGES_DIR}/{path.name}"
     where = Location(display)
-    raw = substitution.substitute_tree(yamlengine.load_file(path, display), fmt, where)
+    raw = substitution.substitute_tree(
+        yamlengine.load_file(path, display, log=problems.files_read), fmt, where)
     if not isinstance(raw, dict):
         raise CistreamsError("image metadata must be a mapping", where)
     mode = raw.get("mode", "enabled")

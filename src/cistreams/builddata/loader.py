@@ -5,6 +5,7 @@ Loading keeps line numbers so every later error can point into the file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,10 +32,14 @@ _EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def find_file(data_dir: Path, key: str) -> Path | None:
-    """`<key>.yaml`, `.yml` or `.json` in the data directory, first match wins (as doozer)."""
+    """`<key>.yaml`, `.yml` or `.json` in the data directory, first match wins (as doozer).
+
+    A name that exists in any form counts (a directory, a dangling link, a device): reading
+    it then reports what is wrong, where treating it as absent would drop streams silently.
+    """
     for ext in _EXTENSIONS:
         candidate = data_dir / f"{key}{ext}"
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
@@ -78,7 +83,7 @@ def load_group(data_dir: Path, options: LoadOptions,
         raise CistreamsError(f"no group.yml in {data_dir} (is --data-path the build-data "
                              "checkout for this group?)")
     where = Location(path.name)
-    raw = yamlengine.load_file(path, path.name)
+    raw = yamlengine.load_file(path, path.name, log=problems.files_read)
     if not isinstance(raw, dict):
         raise CistreamsError("group config must be a mapping", where)
     variables = _variables(raw, options, where)
@@ -204,7 +209,7 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
     if path is None:
         return ()
     where = Location(path.name)
-    text = yamlengine.read_text(path, path.name)
+    text = yamlengine.read_text(path, path.name, problems.files_read)
     if options.doozer_2020:
         raw = yamlengine.load(_doozer_format(text, variables, where, problems), path.name,
                           jobs=options.jobs)

@@ -8,6 +8,7 @@ replaces the bundled template of the same name in every mode, as doozer did from
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,18 +151,21 @@ def _add_build_data(data_dir: Path, transforms: dict[str, Transform], templates:
             name = f"{family.name}/{folder.name}"
             rel = f"ci_transforms/{name}"
             descriptor, template = folder / DESCRIPTOR, folder / TEMPLATE
+            # present in any form counts (a directory, a dangling link): reading reports it
+            has_template = os.path.lexists(template)
             try:
-                if descriptor.is_file() and not doozer_2020:
+                if os.path.lexists(descriptor) and not doozer_2020:
                     where = Location(f"{rel}/{DESCRIPTOR}")
                     if not _NAME.match(name):
                         raise CistreamsError("a transform folder name must be lower-case "
                                              "letters, digits, '.' and '-'", where)
-                    raw = yamlengine.load_file(descriptor, where.file)
+                    raw = yamlengine.load_file(descriptor, where.file, log=problems.files_read)
                     transforms[name] = parse_descriptor(name, raw, rel, where)
-                    if not template.is_file():
+                    if not has_template:
                         raise CistreamsError(f"the transform has no {TEMPLATE} beside its "
                                              "descriptor", Location(f"{rel}/{TEMPLATE}"))
-                if template.is_file():
-                    templates[name] = yamlengine.read_text(template, f"{rel}/{TEMPLATE}")
+                if has_template:
+                    templates[name] = yamlengine.read_text(template, f"{rel}/{TEMPLATE}",
+                                                           problems.files_read)
             except CistreamsError as exc:
                 problems.add(exc)

@@ -5,7 +5,9 @@ is made fast (a parser-event loader, a two-process reader and writer, per-shape 
 templates) and may change freely, because PyYAML stays the reference for every byte.
 
 Loading: `load`, `load_file`, `load_formatted` (with `{VAR}` substitution as it reads),
-`read_text`, and `MarkedMap`/`MarkedSeq`/`line_of` for the line of every key.
+`read_text` (the one way build data is read: a regular file of bounded size, never a
+hang; each file read is recorded in an optional log), and `MarkedMap`/`MarkedSeq`/
+`line_of` for the line of every key.
 Writing: `dump_pieces` (either mode, as pieces to write in order), `dump_readable`,
 `dump_doozer`, their PyYAML references, and `Piece`/`join` for the pieces.
 """
@@ -28,8 +30,8 @@ from cistreams.yamlengine.loading import (
     load,
     load_file,
     load_formatted,
-    read_text,
 )
+from cistreams.yamlengine.reading import read_text
 
 __all__ = [
     "NOT_BUILT", "Formatter", "IncludeResolver", "MarkedMap", "MarkedSeq", "Piece",

@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from cistreams.errors import CistreamsError, Location
+from cistreams.errors import CistreamsError, FileRead, Location
 from cistreams.yamlengine import events
+from cistreams.yamlengine.reading import read_text
 
 # A real build-data file expands to well under a million nodes; an alias bomb expands to
 # billions. Counting the expansion on the node graph (memoized) costs one pass.
@@ -181,19 +182,11 @@ def load(text: str, display_name: str, include_resolver: IncludeResolver | None 
         loader.dispose()
 
 
-def load_file(path: Path, display_name: str, include_resolver: IncludeResolver | None = None) -> Any:
-    """Read and parse `path`; unreadable or non-UTF-8 files are user errors."""
-    return load(read_text(path, display_name), display_name, include_resolver)
-
-
-def read_text(path: Path, display_name: str) -> str:
-    """The UTF-8 text of `path`, or a CistreamsError naming it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CistreamsError(f"not UTF-8 text ({exc.reason})", Location(display_name)) from None
-    except OSError as exc:
-        raise CistreamsError(f"cannot read: {exc.strerror}", Location(display_name)) from None
+def load_file(path: Path, display_name: str, include_resolver: IncludeResolver | None = None,
+              log: list[FileRead] | None = None) -> Any:
+    """Read and parse `path`; unreadable or non-UTF-8 files are user errors (see
+    `read_text`, which adds the file to `log`)."""
+    return load(read_text(path, display_name, log), display_name, include_resolver)
 
 
 Formatter = events.Formatter
