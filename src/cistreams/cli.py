@@ -226,7 +226,8 @@ def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tu
     for message in result.messages:
         click.echo(message, err=True)
     noun = "BuildConfig" if len(result.buildconfigs) == 1 else "BuildConfigs"
-    extra = " and a DaemonSet" if result.objects > len(result.buildconfigs) else ""
+    daemonsets = result.objects - len(result.buildconfigs)
+    extra = {0: "", 1: " and a DaemonSet"}.get(daemonsets, f" and {daemonsets} DaemonSets")
     target = "standard output" if output == "-" else output
     click.echo(f"wrote {len(result.buildconfigs)} {noun}{extra} to {target}", err=True)
 

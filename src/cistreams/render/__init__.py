@@ -5,6 +5,7 @@ their registry), edits the Dockerfile (`dockerfile`), maps image references (`im
 applies the Kubernetes naming rules (`names`). Nothing here reads files or writes output.
 """
 
-from cistreams.render.objects import NAMESPACE, Rendered, RenderOptions, render
+from cistreams.render.names import NAMESPACE
+from cistreams.render.objects import Rendered, RenderOptions, render
 
 __all__ = ["NAMESPACE", "RenderOptions", "Rendered", "render"]

@@ -10,6 +10,7 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 LABEL_MAX = 63
 SUBDOMAIN_MAX = 253
+NAMESPACE = "ci"  # where every object is written, as doozer did
 
 
 def subdomain_problem(name: str) -> str | None:
