@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_objects import entry, run
 
 from cistreams.render import daemonset
-from render.test_objects import entry, run
 
 
 def containers_of(obj: dict[str, Any]) -> list[dict[str, Any]]:
