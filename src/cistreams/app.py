@@ -7,13 +7,18 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cistreams import builddata, output, render, schemas, transforms, yamlengine
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.builddata.model import Entry
-from cistreams.cluster import Applier
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, Source
+
+if TYPE_CHECKING:
+    from cistreams.cluster import Applier, ApplySession, ProgressFactory
+    from cistreams.cluster.diff import DiffReport
+    from cistreams.options import ConnectionOptions
 
 __all__ = ["COMPAT_DOOZER_2020", "COMPAT_MODES", "GenerateRequest", "Source", "check", "generate"]
 
@@ -128,11 +133,14 @@ def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Pr
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
              applier: Applier | None = None,
-             dump: Callable[[list[dict[str, object]]], str] | None = None) -> GenerateResult:
+             dump: Callable[[list[dict[str, object]]], str] | None = None,
+             progress: ProgressFactory | None = None) -> GenerateResult:
     """Render BuildConfigs for the request, write them atomically, and apply if asked.
 
     Warnings accumulate in `problems` (so the caller can show them even when a later error
-    stops the run); errors raise CistreamsError before anything is written or applied.
+    stops the run); errors raise CistreamsError before anything is written or applied. With
+    server-side apply, every object is dry-run on the cluster before the file is written, so
+    a refusal leaves both the file and the cluster as they were.
     """
     rendered = render_request(request, problems, run, validate=False)
 
@@ -146,18 +154,39 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     else:  # a second process may start writing while this one validates
         pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
                                     validate)
+    session = _prepare_apply(request, rendered, progress)
     output.write_atomic(request.output, pieces, protected=problems.files_read)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
-    if request.apply:
-        _apply(request, pieces, result, applier or Applier())
+    if session is not None:
+        report = session.commit()
+        result.messages.extend([*report.lines(), report.summary()])
+        result.applied = not request.apply_options.dry_run
+    elif request.apply:
+        _apply(request, pieces, result, applier)
     return result
 
 
+def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
+                   progress: ProgressFactory | None) -> ApplySession | None:
+    """Connect and dry-run every object, when the run applies with server-side apply."""
+    if not request.apply or request.uses_oc or not rendered.buildconfig_names:
+        return None
+    from cistreams import cluster  # only a run that talks to a cluster pays for the import
+
+    return cluster.prepare_apply(rendered.objects, request.apply_options, request.as_user,
+                                 progress)
+
+
 def _apply(request: GenerateRequest, pieces: list[yamlengine.Piece], result: GenerateResult,
-           applier: Applier) -> None:
+           applier: Applier | None) -> None:
+    """`oc apply` (doozer-2020 mode or --oc), or nothing to apply."""
     if not result.buildconfigs:
         result.messages.append("No buildconfigs were generated; skipping apply.")
         return
+    if applier is None:
+        from cistreams.cluster import oc  # only a run that applies pays for the import
+
+        applier = oc.Applier(oc=request.apply_options.oc or "oc")
     result.messages.append("Applying buildconfigs...")
     from_stdin = request.output == output.STDOUT
     text = yamlengine.join(pieces) if from_stdin else None
@@ -197,3 +226,14 @@ def check(source: Source, doozer_2020: bool, run: Runner = run_command) -> Check
     except CistreamsError as exc:
         return CheckReport(flatten(exc), problems.warning_items, 0)
     return CheckReport([], problems.warning_items, len(rendered.buildconfig_names))
+
+
+def diff(request: GenerateRequest, connection: ConnectionOptions, problems: Problems,
+         run: Runner = run_command, progress: ProgressFactory | None = None,
+         prune: bool = False) -> DiffReport:
+    """Render the request and diff every object against the cluster (nothing is written);
+    with `prune`, also the objects --apply --prune would delete."""
+    from cistreams import cluster
+
+    rendered = render_request(request, problems, run)
+    return cluster.run_diff(rendered.objects, connection, request.as_user, prune, progress)
