@@ -284,3 +284,26 @@ def test_a_corpus_group_applies_and_reapplies_unchanged(
     second = gen(clean_cluster, data_dir, group=group, out=tmp_path / "o.yaml")
     assert all(line.endswith(" unchanged") for line in report_lines(second)), second.stderr
     assert versions(clean_cluster) == before
+
+
+def test_an_unchanged_reapply_lists_the_group_and_sends_nothing_else(
+        clean_cluster: TestCluster, data: Path) -> None:
+    assert gen(clean_cluster, data).code == 0
+    obj = live(clean_cluster)[GOLANG_BC]
+    assert obj["metadata"]["annotations"]["cistreams.openshift.io/applied"].startswith("sha256:")
+    again = gen(clean_cluster, data)
+    assert again.stderr.rstrip().splitlines()[-2].endswith("7 unchanged; 2 requests")
+
+
+def test_a_field_another_manager_took_is_set_back(clean_cluster: TestCluster,
+                                                  data: Path) -> None:
+    """A manager that is not a hand tool (a script, a controller) changing what the build
+    data sets: the stamp still matches, but the object is dry-run and set back."""
+    assert gen(clean_cluster, data).code == 0
+    patched = clean_cluster.kubectl(
+        "-n", "ci", "patch", "buildconfig", GOLANG_BC, "--type=merge",
+        "--field-manager=robot", "-p", '{"spec":{"source":{"dockerfile":"FROM evil\\n"}}}')
+    assert patched.returncode == 0, patched.stderr
+    run = gen(clean_cluster, data)
+    assert f"buildconfig.build.openshift.io/{GOLANG_BC} configured" in report_lines(run)
+    assert "FROM evil" not in live(clean_cluster)[GOLANG_BC]["spec"]["source"]["dockerfile"]

@@ -30,6 +30,10 @@ APPLY_PATCH = "application/apply-patch+yaml"
 JSON_PATCH = "application/json-patch+json"
 
 
+class ListRefused(CistreamsError):
+    """The server answered a list request with an error (forbidden, say)."""
+
+
 @dataclass
 class Answer:
     """An HTTP answer: status code and decoded JSON body (empty when not JSON)."""
@@ -64,9 +68,30 @@ class Api:
         """GET an object (404 is an answer, not an error)."""
         return self.request("GET", path)
 
-    def get_list(self, path: str, label_selector: str) -> Answer:
-        """GET a collection, filtered by a label selector."""
-        return self.request("GET", path, params={"labelSelector": label_selector})
+    def get_list(self, path: str, label_selector: str, limit: int = 0,
+                 cont: str = "") -> Answer:
+        """GET a collection (one page of `limit` items when given), filtered by labels."""
+        params = {"labelSelector": label_selector}
+        if limit:
+            params["limit"] = str(limit)
+        if cont:
+            params["continue"] = cont
+        return self.request("GET", path, params=params)
+
+    def get_all(self, path: str, label_selector: str, page: int = 500) -> list[dict[str, Any]]:
+        """Every item of a collection that matches the selector, page by page (a big group
+        never arrives as one huge answer). Raises when the server refuses the list."""
+        items: list[dict[str, Any]] = []
+        cont = ""
+        while True:
+            answer = self.get_list(path, label_selector, page, cont)
+            if not answer.ok:
+                raise ListRefused(f"{self.server}: cannot list {path}: HTTP "
+                                  f"{answer.status}: {answer.reason}")
+            items.extend(answer.body.get("items") or [])
+            cont = (answer.body.get("metadata") or {}).get("continue") or ""
+            if not cont:
+                return items
 
     def apply(self, path: str, obj: dict[str, Any], dry_run: bool) -> Answer:
         """Server-side apply `obj` as field manager cistreams, taking over conflicting fields."""

@@ -15,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from cistreams.cluster import ownership
-from cistreams.cluster.api import Answer, Api
+from cistreams.cluster import ownership, unchanged
+from cistreams.cluster.api import Answer, Api, ListRefused
 from cistreams.cluster.kinds import Ref, ref_of
 from cistreams.errors import CistreamsError, ErrorList
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
+GROUP_LABEL = "art-builder-group"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,13 +119,46 @@ def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
 
 def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
          progress: Progress | None = None) -> list[Planned]:
-    """Read every live object and dry-run its apply; nothing is written."""
-    return run_all([Planned(ref_of(o), o) for o in objects], lambda p: _plan_one(api, p),
-                   inflight, progress)
+    """Read every live object and dry-run its apply; nothing is written.
+
+    The group's objects are listed first (a request per kind and page); an object listed
+    and certainly unchanged (see `unchanged`) needs no request of its own.
+    """
+    planned = [Planned(ref_of(o), unchanged.stamped(o)) for o in objects]
+    listed = _list_group(api, planned)
+    return run_all(planned, lambda p: _plan_one(api, p, listed), inflight, progress)
 
 
-def _plan_one(api: Api, planned: Planned) -> Planned:
-    live = api.get(planned.ref.path)
+def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
+    """The live objects of the group, by Ref (empty when the objects do not share one
+    namespace and group label: then each is read on its own)."""
+    labels = {(p.ref.namespace, p.desired["metadata"].get("labels", {}).get(GROUP_LABEL))
+              for p in planned}
+    if len(labels) != 1:
+        return {}
+    namespace, label = next(iter(labels))
+    if label is None:
+        return {}
+    wanted = {p.ref for p in planned}
+    found: dict[Ref, dict[str, Any]] = {}
+    for kind in sorted({p.ref.kind for p in planned}, key=lambda k: k.kind):
+        try:
+            items = api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}")
+        except ListRefused:
+            continue  # each object is then read on its own, and refused with its name
+        for item in items:
+            ref = Ref(kind, namespace, item.get("metadata", {}).get("name", ""))
+            if ref in wanted:
+                found[ref] = item
+    return found
+
+
+def _plan_one(api: Api, planned: Planned, listed: dict[Ref, dict[str, Any]]) -> Planned:
+    listed_live = listed.get(planned.ref)
+    if listed_live is not None and unchanged.certainly_unchanged(listed_live, planned.desired):
+        planned.live = planned.preview = listed_live
+        return planned
+    live = api.get(planned.ref.path) if listed_live is None else Answer(200, listed_live)
     if live.status == 200:
         planned.live = live.body
         planned.hand_tools = ownership.hand_tools(live.body)

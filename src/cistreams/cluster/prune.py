@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cistreams.cluster.api import Api
+from cistreams.cluster.apply import GROUP_LABEL
 from cistreams.cluster.kinds import KINDS, Ref, ref_of
 from cistreams.errors import CistreamsError
-
-GROUP_LABEL = "art-builder-group"
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,7 @@ def find_stale(api: Api, objects: Sequence[dict[str, Any]]) -> list[Stale]:
     keep = {ref_of(o) for o in objects}
     stale: list[Stale] = []
     for kind in KINDS.values():
-        answer = api.get_list(kind.collection_path(namespace), f"{GROUP_LABEL}={label}")
-        if not answer.ok:
-            raise CistreamsError(f"cannot list {kind.display} in {namespace} to prune: "
-                                 f"HTTP {answer.status}: {answer.reason}")
-        for item in answer.body.get("items", []):
+        for item in api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}"):
             metadata = item.get("metadata", {})
             ref = Ref(kind, namespace, metadata.get("name", ""))
             # the server filtered already; checking again costs nothing and guards a proxy
