@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,21 @@ def corpus_dirs(pattern: str = "*") -> list[Path]:
 def group_of(data_dir: Path) -> str:
     """`openshift-4.7` for a corpus folder named `openshift-4.7` or `openshift-4.7_2020-11-30`."""
     return data_dir.name.split("_", 1)[0]
+
+
+def child_pids() -> set[int]:
+    """The pids of this process's children, zombies included, read from /proc.
+
+    Tests check that forked children were reaped this way rather than with
+    `os.waitpid(-1, ...)`, which would reap (and so hide) anyone's child, such as the
+    session's test cluster, which runs as children of the test process."""
+    me = str(os.getpid())
+    found: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if fields[1] == me:  # after the command name: state, then the parent's pid
+            found.add(int(stat.parent.name))
+    return found

@@ -130,16 +130,16 @@ def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
 
 
 def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
-    """The live objects of the group, by Ref (empty when the objects do not share one
-    namespace and group label: then each is read on its own)."""
+    """The live objects of the group that need a dry run, by Ref. Objects listed and
+    certainly unchanged are settled here (live and preview kept small), so a big group
+    never holds every live object in memory. Empty when the objects do not share one
+    namespace and group label: then each is read on its own."""
     labels = {(p.ref.namespace, p.desired["metadata"].get("labels", {}).get(GROUP_LABEL))
               for p in planned}
-    if len(labels) != 1:
-        return {}
-    namespace, label = next(iter(labels))
+    namespace, label = next(iter(labels)) if len(labels) == 1 else ("", None)
     if label is None:
         return {}
-    wanted = {p.ref for p in planned}
+    wanted = {p.ref: p for p in planned}
     found: dict[Ref, dict[str, Any]] = {}
     for kind in sorted({p.ref.kind for p in planned}, key=lambda k: k.kind):
         try:
@@ -148,16 +148,24 @@ def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
             continue  # each object is then read on its own, and refused with its name
         for item in items:
             ref = Ref(kind, namespace, item.get("metadata", {}).get("name", ""))
-            if ref in wanted:
+            if ref not in wanted:
+                continue
+            if unchanged.certainly_unchanged(item, wanted[ref].desired):
+                wanted[ref].live = wanted[ref].preview = SETTLED
+            else:
                 found[ref] = item
     return found
 
 
+# The live object and preview of a listed object that is certainly unchanged: equal, so
+# `action` says unchanged, and small.
+SETTLED: dict[str, Any] = {"metadata": {}}
+
+
 def _plan_one(api: Api, planned: Planned, listed: dict[Ref, dict[str, Any]]) -> Planned:
-    listed_live = listed.get(planned.ref)
-    if listed_live is not None and unchanged.certainly_unchanged(listed_live, planned.desired):
-        planned.live = planned.preview = listed_live
+    if planned.live is SETTLED:
         return planned
+    listed_live = listed.get(planned.ref)
     live = api.get(planned.ref.path) if listed_live is None else Answer(200, listed_live)
     if live.status == 200:
         planned.live = live.body
