@@ -142,7 +142,7 @@ def connection_options(func: Any) -> Any:
                      callback=_timeout,
                      help="Time limit of each request (30s, 1m, 0 for none); a request that "
                           "times out is retried, 3 tries in all."),
-        click.option("--max-inflight", type=click.IntRange(1, 64), default=8,
+        click.option("--max-inflight", type=click.IntRange(1, 64), default=16,
                      show_default=True, help="Requests in flight at once."),
     ]
     for option in reversed(options):

@@ -27,7 +27,7 @@ class ConnectionOptions:
     kubeconfig: str | None = None
     context: str | None = None
     request_timeout: float = 30.0  # seconds per request; 0 means no timeout
-    max_inflight: int = 8  # requests in flight at once
+    max_inflight: int = 16  # requests in flight at once
 
 
 @dataclass(frozen=True)

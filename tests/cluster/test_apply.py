@@ -307,3 +307,23 @@ def test_a_field_another_manager_took_is_set_back(clean_cluster: TestCluster,
     run = gen(clean_cluster, data)
     assert f"buildconfig.build.openshift.io/{GOLANG_BC} configured" in report_lines(run)
     assert "FROM evil" not in live(clean_cluster)[GOLANG_BC]["spec"]["source"]["dockerfile"]
+
+
+def test_an_existing_object_without_the_group_label_is_configured_not_created(
+        clean_cluster: TestCluster, data: Path) -> None:
+    """The plan lists the group by its label; an object of the same name without it is
+    still found (the dry run says it exists) and reported as it really is."""
+    bare = {"apiVersion": "build.openshift.io/v1", "kind": "BuildConfig",
+            "metadata": {"name": GOLANG_BC, "namespace": "ci"},
+            "spec": {"triggers": [], "source": {"type": "Dockerfile", "dockerfile": "FROM x\n"},
+                     "strategy": {"type": "Docker", "dockerStrategy": {}},
+                     "output": {"to": {"kind": "ImageStreamTag", "name": "x:latest"}}}}
+    status, body = clean_cluster.api("POST", BC, bare, user="admin")
+    assert status == 201, body
+    run = gen(clean_cluster, data)
+    assert run.code == 0, run.stderr
+    lines = report_lines(run)
+    assert f"buildconfig.build.openshift.io/{GOLANG_BC} configured" in lines
+    assert sum(line.endswith(" created") for line in lines) == 6
+    labels = live(clean_cluster)[GOLANG_BC]["metadata"]["labels"]
+    assert labels["art-builder-group"] == GROUP

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from cistreams.cluster import ownership, unchanged
 from cistreams.cluster.api import Answer, Api, ListRefused
-from cistreams.cluster.kinds import Ref, ref_of
+from cistreams.cluster.kinds import Kind, Ref, ref_of
 from cistreams.errors import CistreamsError, ErrorList
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
@@ -96,7 +96,9 @@ class Report:
 def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
             progress: Progress | None = None) -> list[R]:
     """`work` on every item with at most `inflight` at once; results in the items' order.
-    Ctrl-C cancels what has not started and waits for the requests in flight."""
+    Ctrl-C cancels what has not started and returns at once: the caller closes the client,
+    so an item in flight stops at its next request (the process still waits, as it exits,
+    for the requests already sent)."""
     if inflight <= 1 or len(items) <= 1:
         results = []
         for item in items:
@@ -105,6 +107,7 @@ def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
                 progress()
         return results
     pool = ThreadPoolExecutor(max_workers=inflight)
+    interrupted = False
     try:
         futures = [pool.submit(work, item) for item in items]
         results = []
@@ -113,8 +116,13 @@ def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
             if progress:
                 progress()
         return results
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Waiting after Ctrl-C would run each item in flight to its end: its next requests,
+        # their retries and backoffs (minutes against a server that hangs).
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
 
 
 def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
@@ -125,27 +133,36 @@ def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     and certainly unchanged (see `unchanged`) needs no request of its own.
     """
     planned = [Planned(ref_of(o), unchanged.stamped(o)) for o in objects]
-    listed = _list_group(api, planned)
-    return run_all(planned, lambda p: _plan_one(api, p, listed), inflight, progress)
+    listing = _list_group(api, planned)
+    return run_all(planned, lambda p: _plan_one(api, p, listing), inflight, progress)
 
 
-def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
+@dataclass
+class Listing:
+    """The group's live objects that need a dry run, and the kinds that were listed."""
+
+    found: dict[Ref, dict[str, Any]] = field(default_factory=dict)
+    kinds: set[Kind] = field(default_factory=set)
+
+
+def _list_group(api: Api, planned: list[Planned]) -> Listing:
     """The live objects of the group that need a dry run, by Ref. Objects listed and
     certainly unchanged are settled here (live and preview kept small), so a big group
-    never holds every live object in memory. Empty when the objects do not share one
-    namespace and group label: then each is read on its own."""
+    never holds every live object in memory. Nothing is listed when the objects do not
+    share one namespace and group label: then each is read on its own."""
     labels = {(p.ref.namespace, p.desired["metadata"].get("labels", {}).get(GROUP_LABEL))
               for p in planned}
     namespace, label = next(iter(labels)) if len(labels) == 1 else ("", None)
+    listing = Listing()
     if label is None:
-        return {}
+        return listing
     wanted = {p.ref: p for p in planned}
-    found: dict[Ref, dict[str, Any]] = {}
     for kind in sorted({p.ref.kind for p in planned}, key=lambda k: k.kind):
         try:
             items = api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}")
         except ListRefused:
             continue  # each object is then read on its own, and refused with its name
+        listing.kinds.add(kind)
         for item in items:
             ref = Ref(kind, namespace, item.get("metadata", {}).get("name", ""))
             if ref not in wanted:
@@ -153,8 +170,8 @@ def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
             if unchanged.certainly_unchanged(item, wanted[ref].desired):
                 wanted[ref].live = wanted[ref].preview = SETTLED
             else:
-                found[ref] = item
-    return found
+                listing.found[ref] = item
+    return listing
 
 
 # The live object and preview of a listed object that is certainly unchanged: equal, so
@@ -162,21 +179,27 @@ def _list_group(api: Api, planned: list[Planned]) -> dict[Ref, dict[str, Any]]:
 SETTLED: dict[str, Any] = {"metadata": {}}
 
 
-def _plan_one(api: Api, planned: Planned, listed: dict[Ref, dict[str, Any]]) -> Planned:
+def _plan_one(api: Api, planned: Planned, listing: Listing) -> Planned:
     if planned.live is SETTLED:
         return planned
-    listed_live = listed.get(planned.ref)
-    live = api.get(planned.ref.path) if listed_live is None else Answer(200, listed_live)
-    if live.status == 200:
-        planned.live = live.body
-        planned.hand_tools = ownership.hand_tools(live.body)
-    elif live.status != 404:
+    live = _live(api, planned.ref, listing)
+    if live.status not in (200, 404):
         planned.refusal = _refusal(live)
         return planned
     preview = api.apply(planned.ref.path, planned.desired, dry_run=True)
+    if preview.status == 200 and live.status == 404:
+        # it exists, without our group's label (or was created meanwhile): read it, so the
+        # report and a takeover see what is really there
+        live = api.get(planned.ref.path)
+        if live.status != 200:
+            planned.refusal = _refusal(live)
+            return planned
     if not preview.ok:
         planned.refusal = _refusal(preview)
         return planned
+    if live.status == 200:
+        planned.live = live.body
+        planned.hand_tools = ownership.hand_tools(live.body)
     planned.preview = preview.body
     if planned.live is not None and planned.hand_tools:
         patch = ownership.takeover_patch(planned.live, planned.ref.kind.api_version)
@@ -184,6 +207,16 @@ def _plan_one(api: Api, planned: Planned, listed: dict[Ref, dict[str, Any]]) -> 
         if not checked.ok:
             planned.refusal = f"cannot take the object over: {_refusal(checked)}"
     return planned
+
+
+def _live(api: Api, ref: Ref, listing: Listing) -> Answer:
+    """The live object as listed, or read (200), or missing (404), or a refusal."""
+    listed = listing.found.get(ref)
+    if listed is not None:
+        return Answer(200, listed)
+    if ref.kind in listing.kinds:
+        return Answer(404, {})  # not in the group's list: the dry run tells whether it exists
+    return api.get(ref.path)
 
 
 def several(headline: str, lines: Sequence[str], shown: int = 25) -> CistreamsError:
