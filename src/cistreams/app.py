@@ -186,7 +186,10 @@ def _apply(request: GenerateRequest, pieces: list[yamlengine.Piece], result: Gen
     if applier is None:
         from cistreams.cluster import oc  # only a run that applies pays for the import
 
-        applier = oc.Applier(oc=request.apply_options.oc or "oc")
+        connection = request.apply_options.connection
+        args = [*(["--kubeconfig", connection.kubeconfig] if connection.kubeconfig else []),
+                *(["--context", connection.context] if connection.context else [])]
+        applier = oc.Applier(oc=request.apply_options.oc or "oc", connection_args=tuple(args))
     result.messages.append("Applying buildconfigs...")
     from_stdin = request.output == output.STDOUT
     text = yamlengine.join(pieces) if from_stdin else None

@@ -147,3 +147,11 @@ def test_without_oc_apply_is_server_side_and_needs_a_kubeconfig(
     assert f"kubeconfig {tmp_path / 'missing'}: no such file" in result.stderr
     assert calls(fake_oc) == []
     assert not (tmp_path / "o.yaml").exists()  # the cluster is checked before the file is written
+
+
+def test_kubeconfig_and_context_reach_oc(fake_oc: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.yaml"
+    code, stderr = gen("-o", str(out), "--apply", "--kubeconfig", "/k config", "--context", "c1")
+    assert code == 0, stderr
+    assert calls(fake_oc)[0]["argv"] == ["apply", "-f", str(out), "--kubeconfig", "/k config",
+                                         "--context", "c1"]

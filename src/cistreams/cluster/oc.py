@@ -36,6 +36,7 @@ class Applier:
     """Runs `<oc> apply -f FILE [--as USER]`, retrying like doozer (3 tries)."""
 
     oc: str = "oc"
+    connection_args: tuple[str, ...] = ()  # --kubeconfig / --context, passed on to oc
     tries: int = 3
     delay_seconds: float = field(default_factory=lambda: RETRY_DELAY_SECONDS)
     run: ApplyRunner = run_with_input
@@ -43,7 +44,7 @@ class Applier:
 
     def command(self, path: str, as_user: str | None) -> list[str]:
         """The argument list for applying `path` ('-' reads standard input)."""
-        argv = [self.oc, "apply", "-f", path]
+        argv = [self.oc, "apply", "-f", path, *self.connection_args]
         if as_user:
             argv += ["--as", as_user]
         return argv
