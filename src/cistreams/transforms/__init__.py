@@ -22,9 +22,9 @@ from cistreams.errors import CistreamsError, Location, Problems
 
 RepoWiring = Literal["dnf", "yum", "none"]
 _WIRINGS: tuple[RepoWiring, ...] = ("dnf", "yum", "none")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*$")
-_PROFILE = re.compile(r"^[A-Za-z0-9_.-]+$")
-_MIRROR = re.compile(r"^[A-Za-z0-9{}.-]+$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*\Z")
+_PROFILE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+_MIRROR = re.compile(r"^[A-Za-z0-9{}.-]+\Z")
 DESCRIPTOR = "transform.yml"
 TEMPLATE = "Dockerfile"
 
