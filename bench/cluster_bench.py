@@ -5,8 +5,8 @@ before each tool's turn: the first apply, an unchanged re-apply, one changed str
 prune of 10 removed streams. kubectl applies the file cistreams wrote (client-side apply, as
 doozer's `oc apply` did; rendering it is not timed); cistreams is timed end to end, render
 included. Each row: wall time, requests sent, peak memory. The 1,000-stream rows run twice:
-on loopback, and through a proxy adding 20 ms of round-trip latency (tests/cluster/
-faultproxy.py), as a remote CI cluster has. Requests are counted by cistreams' own summary
+on loopback, and through a TCP proxy adding 20 ms of round-trip latency (latency_proxy.py;
+TLS passes through it), as a remote CI cluster has. Requests are counted by cistreams' own summary
 and by kubectl's request log (-v=6).
 
     python bench/cluster_bench.py [--sizes 1000,10000] [--check]
@@ -15,25 +15,23 @@ and by kubectl's request log (-v=6).
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import bench_data
+from latency_proxy import latency_proxy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cluster.faultproxy import FaultProxy  # noqa: E402  (test infrastructure, found above)
-from cluster.testcluster import TestCluster  # noqa: E402
+from cluster.testcluster import TestCluster  # noqa: E402  (test infrastructure, found above)
 
 LATENCY_SECONDS = 0.01  # each way: 20 ms per round trip
 SCENARIOS = ("first apply", "unchanged re-apply", "one changed stream", "prune 10 removed")
@@ -135,9 +133,20 @@ def route_to(cluster: TestCluster, route: str) -> Iterator[Path]:
     if route == "loopback":
         yield cluster.kubeconfig("admin")
         return
-    with FaultProxy(cluster) as proxy:
-        proxy.delay_seconds = LATENCY_SECONDS
-        yield proxy.kubeconfig("admin")
+    direct = cluster.kubeconfig("admin")
+    port = int(cluster.server.rsplit(":", 1)[1])
+    with latency_proxy(("127.0.0.1", port), LATENCY_SECONDS) as proxy_port:
+        config = json.loads(direct.read_text(encoding="utf-8"))
+        for entry in config["clusters"]:
+            entry["cluster"]["server"] = f"https://127.0.0.1:{proxy_port}"
+        routed = direct.with_name(f"admin-via-latency-{proxy_port}")
+        routed.write_text(json.dumps(config), encoding="utf-8")
+        yield routed
+
+
+def cell(row: Row | None) -> str:
+    """One tool's measurements in a table cell."""
+    return f"{row.seconds:.1f} s, {row.requests} req, {row.peak_mb:.0f} MB" if row else "-"
 
 
 def table(rows: list[Row]) -> str:
@@ -148,8 +157,6 @@ def table(rows: list[Row]) -> str:
         by_key.setdefault((row.size, row.route, row.scenario), {})[row.tool] = row
     for (size, route, scenario), tools in by_key.items():
         k, c = tools.get("kubectl"), tools.get("cistreams")
-        cell = lambda r: (f"{r.seconds:.1f} s, {r.requests} req, {r.peak_mb:.0f} MB"  # noqa: E731
-                          if r else "-")
         ratio = f"{k.seconds / c.seconds:.1f}x" if k and c else "-"
         lines.append(f"| {size:,} | {route} | {scenario} | {cell(k)} | {cell(c)} | {ratio} |")
     return "\n".join(lines)

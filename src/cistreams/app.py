@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,18 +144,26 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     a refusal leaves both the file and the cluster as they were.
     """
     rendered = render_request(request, problems, run, validate=False)
+    cluster_check = Background(lambda: _prepare_apply(request, rendered, progress))
 
     def validate() -> None:
         validate_rendered(rendered, request.doozer_2020, problems)
+        # the objects are valid: the cluster's dry run now overlaps writing the YAML (it is
+        # mostly waiting for the server)
+        cluster_check.start()
 
     pieces: list[yamlengine.Piece]
-    if dump is not None:
-        validate()
-        pieces = [dump(rendered.objects)]
-    else:  # a second process may start writing while this one validates
-        pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020, request.jobs,
-                                    validate)
-    session = _prepare_apply(request, rendered, progress)
+    try:
+        if dump is not None:
+            validate()
+            pieces = [dump(rendered.objects)]
+        else:  # a second process may start writing while this one validates
+            pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020,
+                                            request.jobs, validate)
+    except BaseException:
+        cluster_check.abandon()
+        raise
+    session = cluster_check.result()
     output.write_atomic(request.output, pieces, protected=problems.files_read)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
     if session is not None:
@@ -164,6 +173,46 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     elif request.apply:
         _apply(request, pieces, result, applier)
     return result
+
+
+class Background:
+    """A function run in a thread once started; `result` waits and returns or raises."""
+
+    def __init__(self, work: Callable[[], ApplySession | None]) -> None:
+        self._work = work
+        self._thread: threading.Thread | None = None
+        self._value: ApplySession | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the work (once)."""
+        if self._thread is None:
+            # a daemon: Ctrl-C in the main thread ends the run; the work only reads and dry-runs
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # handed to the main thread by result()
+            self._error = exc
+
+    def abandon(self) -> None:
+        """Wait for the work and drop it (its connection closed, its error ignored): the
+        run already failed for another reason."""
+        if self._thread is not None:
+            self._thread.join()
+            if self._value is not None:
+                self._value.api.client.close()
+
+    def result(self) -> ApplySession | None:
+        """The work's value (None if never started), or its exception raised here."""
+        if self._thread is None:
+            return None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,

@@ -327,3 +327,30 @@ def test_an_existing_object_without_the_group_label_is_configured_not_created(
     assert sum(line.endswith(" created") for line in lines) == 6
     labels = live(clean_cluster)[GOLANG_BC]["metadata"]["labels"]
     assert labels["art-builder-group"] == GROUP
+
+
+def test_objects_that_fail_our_schema_check_never_reach_the_cluster(
+        clean_cluster: TestCluster, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster's dry run starts only once the objects passed the schema check (it then
+    overlaps writing the YAML)."""
+    from cistreams.cluster import session
+    from cistreams.render import objects as render_objects
+
+    real = render_objects._buildconfig
+    contacted: list[int] = []
+
+    def with_unknown_field(*args: Any) -> dict[str, Any]:
+        buildconfig = real(*args)
+        buildconfig["spec"]["bogus"] = 1
+        return buildconfig
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        contacted.append(1)
+        return real_prepare(*args, **kwargs)
+
+    real_prepare = session.prepare_apply
+    monkeypatch.setattr(render_objects, "_buildconfig", with_unknown_field)
+    monkeypatch.setattr("cistreams.cluster.prepare_apply", spy)
+    run = gen(clean_cluster, data)
+    assert run.code == 1 and "bogus" in run.stderr
+    assert contacted == [] and live(clean_cluster) == {}

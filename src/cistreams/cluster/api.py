@@ -28,6 +28,9 @@ MAX_WAIT_SECONDS = 30.0  # a Retry-After longer than this is cut short
 RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
 APPLY_PATCH = "application/apply-patch+yaml"
 JSON_PATCH = "application/json-patch+json"
+# A list of PartialObjectMetadata (names, labels, annotations, managedFields, uid), or the
+# full list from a server that cannot do that.
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
 class ListRefused(CistreamsError):
@@ -68,23 +71,26 @@ class Api:
         """GET an object (404 is an answer, not an error)."""
         return self.request("GET", path)
 
-    def get_list(self, path: str, label_selector: str, limit: int = 0,
-                 cont: str = "") -> Answer:
-        """GET a collection (one page of `limit` items when given), filtered by labels."""
+    def get_list(self, path: str, label_selector: str, limit: int = 0, cont: str = "",
+                 metadata_only: bool = False) -> Answer:
+        """GET a collection (one page of `limit` items when given), filtered by labels;
+        with `metadata_only`, each item's metadata alone (far less to send and read)."""
         params = {"labelSelector": label_selector}
         if limit:
             params["limit"] = str(limit)
         if cont:
             params["continue"] = cont
-        return self.request("GET", path, params=params)
+        accept = METADATA_LIST if metadata_only else "application/json"
+        return self.request("GET", path, params=params, accept=accept)
 
-    def get_all(self, path: str, label_selector: str, page: int = 500) -> list[dict[str, Any]]:
+    def get_all(self, path: str, label_selector: str, page: int = 500,
+                metadata_only: bool = False) -> list[dict[str, Any]]:
         """Every item of a collection that matches the selector, page by page (a big group
         never arrives as one huge answer). Raises when the server refuses the list."""
         items: list[dict[str, Any]] = []
         cont = ""
         while True:
-            answer = self.get_list(path, label_selector, page, cont)
+            answer = self.get_list(path, label_selector, page, cont, metadata_only)
             if not answer.ok:
                 raise ListRefused(f"{self.server}: cannot list {path}: HTTP "
                                   f"{answer.status}: {answer.reason}")
@@ -117,9 +123,10 @@ class Api:
                             content_type="application/json")
 
     def request(self, method: str, path: str, params: dict[str, str] | None = None,
-                content: str | None = None, content_type: str | None = None) -> Answer:
+                content: str | None = None, content_type: str | None = None,
+                accept: str = "application/json") -> Answer:
         """Send one request, retrying what a retry can fix; raise when the tries run out."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         if self.impersonate:

@@ -139,17 +139,17 @@ def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
 
 @dataclass
 class Listing:
-    """The group's live objects that need a dry run, and the kinds that were listed."""
+    """The group's listed objects that need a dry run, and the kinds that were listed."""
 
-    found: dict[Ref, dict[str, Any]] = field(default_factory=dict)
+    found: set[Ref] = field(default_factory=set)
     kinds: set[Kind] = field(default_factory=set)
 
 
 def _list_group(api: Api, planned: list[Planned]) -> Listing:
-    """The live objects of the group that need a dry run, by Ref. Objects listed and
-    certainly unchanged are settled here (live and preview kept small), so a big group
-    never holds every live object in memory. Nothing is listed when the objects do not
-    share one namespace and group label: then each is read on its own."""
+    """The group's objects as listed, metadata only (what `unchanged` needs). Objects
+    certainly unchanged are settled here; the others are read in full later. Nothing is
+    listed when the objects do not share one namespace and group label: then each is read
+    on its own."""
     labels = {(p.ref.namespace, p.desired["metadata"].get("labels", {}).get(GROUP_LABEL))
               for p in planned}
     namespace, label = next(iter(labels)) if len(labels) == 1 else ("", None)
@@ -159,7 +159,8 @@ def _list_group(api: Api, planned: list[Planned]) -> Listing:
     wanted = {p.ref: p for p in planned}
     for kind in sorted({p.ref.kind for p in planned}, key=lambda k: k.kind):
         try:
-            items = api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}")
+            items = api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}",
+                                metadata_only=True)
         except ListRefused:
             continue  # each object is then read on its own, and refused with its name
         listing.kinds.add(kind)
@@ -170,7 +171,7 @@ def _list_group(api: Api, planned: list[Planned]) -> Listing:
             if unchanged.certainly_unchanged(item, wanted[ref].desired):
                 wanted[ref].live = wanted[ref].preview = SETTLED
             else:
-                listing.found[ref] = item
+                listing.found.add(ref)
     return listing
 
 
@@ -210,10 +211,9 @@ def _plan_one(api: Api, planned: Planned, listing: Listing) -> Planned:
 
 
 def _live(api: Api, ref: Ref, listing: Listing) -> Answer:
-    """The live object as listed, or read (200), or missing (404), or a refusal."""
-    listed = listing.found.get(ref)
-    if listed is not None:
-        return Answer(200, listed)
+    """The live object (200, read in full), or missing (404), or a refusal."""
+    if ref in listing.found:
+        return api.get(ref.path)
     if ref.kind in listing.kinds:
         return Answer(404, {})  # not in the group's list: the dry run tells whether it exists
     return api.get(ref.path)
