@@ -38,10 +38,13 @@ class Planned:
     preview: dict[str, Any] | None = None
     refusal: str | None = None
     hand_tools: list[str] = field(default_factory=list)
+    decided: str | None = None  # the action, once the bodies were dropped
 
     @property
     def action(self) -> str:
         """created, configured or unchanged."""
+        if self.decided is not None:
+            return self.decided
         if self.live is None:
             return CREATED
         if self.hand_tools or self.preview is None:
@@ -126,15 +129,27 @@ def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
 
 
 def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
-         progress: Progress | None = None) -> list[Planned]:
+         progress: Progress | None = None, keep_bodies: bool = False) -> list[Planned]:
     """Read every live object and dry-run its apply; nothing is written.
 
     The group's objects are listed first (a request per kind and page); an object listed
-    and certainly unchanged (see `unchanged`) needs no request of its own.
+    and certainly unchanged (see `unchanged`) needs no request of its own. Unless
+    `keep_bodies` (diff shows them), each object's live and dry-run bodies are dropped once
+    its action is known, so a big group is not held in memory twice more.
     """
     planned = [Planned(ref_of(o), unchanged.stamped(o)) for o in objects]
     listing = _list_group(api, planned)
-    return run_all(planned, lambda p: _plan_one(api, p, listing), inflight, progress)
+
+    def work(item: Planned) -> Planned:
+        _plan_one(api, item, listing)
+        if not keep_bodies and item.refusal is None:
+            item.decided = item.action
+            item.preview = None
+            if not item.hand_tools:  # a takeover still needs the live managedFields
+                item.live = None
+        return item
+
+    return run_all(planned, work, inflight, progress)
 
 
 @dataclass

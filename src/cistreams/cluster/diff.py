@@ -31,7 +31,7 @@ class DiffReport:
 def diff(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
          progress: Progress | None = None) -> DiffReport:
     """Plan every object (dry run only) and diff live against the dry-run result."""
-    planned = plan(api, objects, inflight, progress)
+    planned = plan(api, objects, inflight, progress, keep_bodies=True)
     refused = refusals(planned)
     if refused:
         raise several(f"the server refused {len(refused)} of {len(planned)} objects in a "
