@@ -45,11 +45,13 @@ SURVIVORS_FILE = ROOT / "tools" / "mutation-survivors.md"
 TARGETS: dict[str, tuple[str, ...]] = {
     "src/cistreams/render/objects.py": (
         "tests/render/test_objects.py", "tests/render/test_daemonset.py", "tests/test_bad_inputs.py",
-        "tests/test_cases.py", "tests/render/test_names.py"),
+        "tests/test_cases.py", "tests/render/test_names.py", "tests/render/test_objects_checks.py"),
     "src/cistreams/render/names.py": (
-        "tests/render/test_names.py", "tests/render/test_objects.py", "tests/render/test_daemonset.py"),
+        "tests/render/test_names.py", "tests/render/test_objects.py", "tests/render/test_daemonset.py",
+        "tests/render/test_objects_checks.py"),
     "src/cistreams/render/daemonset.py": (
-        "tests/render/test_daemonset.py", "tests/render/test_objects.py", "tests/test_cases.py"),
+        "tests/render/test_daemonset.py", "tests/render/test_objects.py", "tests/test_cases.py",
+        "tests/render/test_objects_checks.py"),
     "src/cistreams/builddata/model.py": (
         "tests/builddata/test_model.py", "tests/builddata/test_loader.py",
         "tests/builddata/test_data_files.py", "tests/test_bad_inputs.py", "tests/test_cases.py"),
