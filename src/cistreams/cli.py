@@ -309,13 +309,17 @@ def diff(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...
 
 
 def _print_diff(text: str) -> None:
+    """The diff on standard output, coloured on a terminal only."""
     colour = sys.stdout.isatty()
     for line in text.splitlines():
-        style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1]) if colour else None
-        if line.startswith(("+++", "---")):
-            style = "bold" if colour else None
-        click.echo(click.style(line, fg=style if style != "bold" else None,
-                               bold=style == "bold") if style else line)
+        if colour and line.startswith(("+++", "---")):
+            line = click.style(line, bold=True)
+        elif colour and line[:1] in _DIFF_COLOURS:
+            line = click.style(line, fg=_DIFF_COLOURS[line[:1]])
+        click.echo(line)
+
+
+_DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
 
 
 @cli.command("check", context_settings=CONTEXT)

@@ -1,0 +1,32 @@
+"""How `cistreams diff` prints: colour on a terminal only."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from cistreams import cli
+
+DIFF = "--- live/x\n+++ applied/x\n@@ -1 +1 @@\n-a: 1\n+a: 2\n"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = Terminal()
+    monkeypatch.setattr("sys.stdout", screen)
+    cli._print_diff(DIFF)
+    text = screen.getvalue()
+    assert "\x1b[31m-a: 1" in text and "\x1b[32m+a: 2" in text and "\x1b[36m@@" in text
+    assert "\x1b[1m--- live/x" in text
+
+
+def test_a_pipe_gets_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stdout", pipe)
+    cli._print_diff(DIFF)
+    assert pipe.getvalue() == DIFF
