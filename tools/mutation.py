@@ -60,7 +60,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "src/cistreams/output/files.py": ("tests/output/test_files.py",),
     "src/cistreams/cli.py": ("tests/test_cli.py", "tests/test_cli_exit_codes.py"),
     "src/cistreams/errors.py": ("tests/test_errors.py", "tests/test_bad_inputs.py"),
-    "src/cistreams/cluster/api.py": ("tests/cluster/test_api.py",),
+    "src/cistreams/cluster/api.py": ("tests/cluster/test_api.py", "tests/cluster/test_api_requests.py"),
     "src/cistreams/cluster/oc.py": ("tests/cluster/test_oc.py", "tests/cluster/test_oc_retries.py"),
     "src/cistreams/cluster/prune.py": ("tests/cluster/test_prune_units.py", "tests/cluster/test_prune.py"),
     "src/cistreams/cluster/unchanged.py": ("tests/cluster/test_unchanged.py",),

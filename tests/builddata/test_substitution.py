@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cistreams import yamlengine
 from cistreams.builddata import substitution
 from cistreams.errors import CistreamsError, Location, Problems
 
@@ -137,3 +138,145 @@ def test_the_doozer_formatter_fails_as_doozer_did(text: str, message: str) -> No
     with pytest.raises(CistreamsError) as caught:
         substitution.doozer_formatter(VARS)(text, WHERE)
     assert str(caught.value) == message
+
+
+def test_a_value_with_one_brace_never_forms_a_placeholder_that_is_replaced() -> None:
+    # replacing {A} first would make "{{C}{B}", then "{B}{B}", then "xx": only one pass is right
+    formatter = substitution.safe_formatter({"A": "{", "C": "B}", "B": "x"}, Problems(), False)
+    assert formatter("{A}{C}{B}", WHERE) == "{B}x"
+
+
+def test_names_that_are_not_strings_are_ignored() -> None:
+    problems = Problems()
+    variables: dict[Any, Any] = {12: "x", "MAJOR": 4}  # YAML reads `12:` as an int key
+    formatter = substitution.safe_formatter(variables, problems, False)
+    assert formatter("{MAJOR}", WHERE) == "4"
+    assert formatter("{12}", WHERE) == "{12}"
+    assert formatter("{NOPE}", WHERE) == "{NOPE}"
+    assert problems.warnings[-1] == ("streams.yml:3: s.upstream_image: unknown placeholder {NOPE}; left as "
+                                     "written (known: 12, MAJOR)")
+
+
+GROUP_YML = """\
+a: '{X}'
+b:
+  - '{X}y'
+  - 3
+  - ['{X}']
+'{X}k': v
+n: 5
+m: {q: '{X}'}
+"""
+
+
+def recording_formatter(seen: list[tuple[str, str]]) -> substitution.Formatter:
+    def fmt(text: str, where: Location) -> str:
+        seen.append((text, str(where)))
+        return text.replace("{X}", "1")
+    return fmt
+
+
+def test_substitute_tree_replaces_keys_and_values_and_keeps_lines() -> None:
+    seen: list[tuple[str, str]] = []
+    tree = substitution.substitute_tree(yamlengine.load(GROUP_YML, "g.yml"), recording_formatter(seen),
+                                        Location("g.yml"))
+    assert tree == {"a": "1", "b": ["1y", 3, ["1"]], "1k": "v", "n": 5, "m": {"q": "1"}}
+    assert list(tree) == ["a", "b", "1k", "n", "m"]
+    assert (tree.line, tree.key_lines, tree.source) == (1, {"a": 1, "b": 2, "1k": 6, "n": 7, "m": 8}, "g.yml")
+    assert (tree["b"].line, tree["b"].item_lines, tree["m"].key_lines) == (3, [3, 4, 5], {"q": 8})
+    assert seen == [("{X}", "g.yml:1: a"), ("{X}y", "g.yml:3: b.0"), ("{X}", "g.yml:5: b.2.0"),
+                    ("{X}k", "g.yml:6: {X}k"), ("{X}", "g.yml:8: m.q")]
+
+
+def test_substitute_tree_sorts_keys_before_substituting_as_doozer_did() -> None:
+    seen: list[tuple[str, str]] = []
+    tree = substitution.substitute_tree(yamlengine.load(GROUP_YML, "g.yml"), recording_formatter(seen),
+                                        Location("g.yml"), sort_keys=True)
+    assert list(tree) == ["a", "b", "m", "n", "1k"]  # '{' sorts after letters
+    assert list(tree["m"]) == ["q"]
+    assert [text for text, _ in seen] == ["{X}", "{X}y", "{X}", "{X}", "{X}k"]
+    mixed = substitution.substitute_tree({"b": 1, 2: "x", "a": "{X}"}, recording_formatter([]),
+                                         Location("p.yml", 7), sort_keys=True)
+    assert list(mixed.items()) == [("a", "1"), ("b", 1), (2, "x")]  # strings first, then by type
+
+
+def test_substitute_tree_on_plain_data_uses_the_location_for_lines() -> None:
+    seen: list[tuple[str, str]] = []
+    tree = substitution.substitute_tree({"b": ["{X}", "plain"], "c": None}, recording_formatter(seen),
+                                        Location("p.yml", 7))
+    assert tree == {"b": ["1", "plain"], "c": None}
+    assert (tree.line, tree.key_lines, tree.source, tree["b"].line, tree["b"].item_lines) == \
+        (7, {"b": 7, "c": 7}, "p.yml", 7, [])
+    assert seen == [("{X}", "p.yml:7: b.0")]
+    assert substitution.substitute_tree("no braces", recording_formatter(seen), Location("p")) == "no braces"
+    assert substitution.substitute_tree(5, recording_formatter(seen), Location("p")) == 5
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("text", ["a: &x '{X}'\nb: *x\n", "a: '{X}'\nb: '{X}'\n"])
+def test_load_substituted_reads_every_shape(text: str) -> None:
+    loaded = substitution.load_substituted(text, "g.yml", substitution.safe_formatter({"X": 1}, Problems(),
+                                                                                       True))
+    assert (loaded, loaded.key_lines, loaded.line) == ({"a": "1", "b": "1"}, {"a": 1, "b": 2}, 1)
+
+
+def test_load_substituted_reports_its_file() -> None:
+    problems = Problems()
+    substitution.load_substituted("a: &x '{NOPE}'\nb: *x\n", "g.yml",
+                                  substitution.safe_formatter({}, problems, True))
+    assert [str(e) for e in problems.errors] == ["g.yml:1: a: unknown placeholder {NOPE} (known: none)",
+                                                 "g.yml:2: b: unknown placeholder {NOPE} (known: none)"]
+
+
+GROUP = Location("group.yml")
+
+
+@pytest.mark.parametrize(("raw", "variables", "substituted", "expected"), [
+    ({"a": "1{E}"}, {"E": "0"}, {"a": "10"}, {"a": 10}),  # read back as a number
+    ({"b": 1, "a": 2}, {}, {"b": 1, "a": 2}, {"a": 2, "b": 1}),  # sorted by the dump
+    ({"a": "{Q.real}"}, {"Q": 1}, {}, {"a": "1"}),
+])
+def test_doozer_redump_wins_when_the_round_trip_differs(raw: dict[str, Any], variables: dict[str, Any],
+                                                        substituted: dict[str, Any],
+                                                        expected: dict[str, Any]) -> None:
+    result = substitution.doozer_redump(raw, variables, substituted, GROUP)
+    assert result == expected and list(result) == list(expected)
+
+
+def test_doozer_redump_keeps_the_marked_data_when_the_round_trip_agrees() -> None:
+    substituted = {"a": "x: y", "b": [1, {"c": "d"}]}
+    assert substitution.doozer_redump({"a": "{Q}", "b": [1, {"c": "d"}]}, {"Q": "x: y"}, substituted,
+                                      GROUP) is substituted
+
+
+@pytest.mark.parametrize(("raw", "variables", "message"), [
+    ({"a": "{NOPE}"}, {}, "group.yml: template key {NOPE} but no value was provided in vars"),
+    ({"a": {}}, {}, "group.yml: doozer 2020 re-dumped group.yml and str.format'ed it with vars, which "
+                    "fails: Replacement index 0 out of range for positional args tuple (an empty mapping "
+                    "{} anywhere in group.yml did this to doozer 2020)"),
+    ({"a": "x{"}, {}, "group.yml: doozer 2020 re-dumped group.yml and str.format'ed it with vars, which "
+                      "fails: expected '}' before end of string"),
+    ({"a": "{Q.nope}"}, {"Q": 1}, "group.yml: doozer 2020 re-dumped group.yml and str.format'ed it with "
+                                  "vars, which fails: 'int' object has no attribute 'nope'"),
+    ({"a": "{Q[0]}"}, {"Q": 1}, "group.yml: doozer 2020 re-dumped group.yml and str.format'ed it with "
+                                "vars, which fails: 'int' object is not subscriptable"),
+    ({"a": "{Q}"}, {"Q": "'"}, "group.yml: doozer 2020 re-dumped group.yml and substituted vars into the "
+                               "text, which is then no longer valid YAML (YAML syntax error: found "
+                               "unexpected end of stream)"),
+])
+def test_doozer_redump_fails_as_doozer_did(raw: dict[str, Any], variables: dict[str, Any],
+                                           message: str) -> None:
+    with pytest.raises(CistreamsError) as caught:
+        substitution.doozer_redump(raw, variables, {}, GROUP)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {"a": True}, False), ({"a": 1, "b": 2}, {"b": 2, "a": 1}, False),
+    ({1: "a"}, {"1": "a"}, False), ([1], [1, 2], False), ([1, 2], [1, 3], False),
+    ({"a": [1]}, {"a": [1]}, True),
+    ("a", "a", True), ({"a": 1}, {"a": 1, "b": 2}, False), ({"a": {"b": 1}}, {"a": {"b": 2}}, False),
+    ([1], {"0": 1}, False),
+])
+def test_same_means_same_data_order_and_types(a: Any, b: Any, same: bool) -> None:
+    assert substitution._same(a, b) is same

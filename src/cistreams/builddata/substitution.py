@@ -74,7 +74,7 @@ class SafeFormatter:
         if name in self._variables:
             return str(self._variables[name])
         message = f"unknown placeholder {token}; left as written (known: " \
-                  f"{', '.join(sorted(self._variables)) or 'none'})"
+                  f"{', '.join(sorted(map(str, self._variables))) or 'none'})"  # YAML keys: 12 too
         if self._unknown_is_error:
             self._problems.error(message.replace("; left as written", ""), where)
         else:
