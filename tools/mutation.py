@@ -57,7 +57,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/builddata/test_data_files.py", "tests/test_bad_inputs.py", "tests/test_cases.py"),
     "src/cistreams/builddata/substitution.py": (
         "tests/builddata/test_substitution.py", "tests/builddata/test_loader.py"),
-    "src/cistreams/output/files.py": ("tests/output/test_files.py",),
+    "src/cistreams/output/files.py": ("tests/output/test_files.py", "tests/output/test_files_writing.py"),
     "src/cistreams/cli.py": ("tests/test_cli.py", "tests/test_cli_exit_codes.py"),
     "src/cistreams/errors.py": ("tests/test_errors.py", "tests/test_bad_inputs.py"),
     "src/cistreams/cluster/api.py": ("tests/cluster/test_api.py", "tests/cluster/test_api_requests.py"),
