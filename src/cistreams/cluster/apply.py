@@ -10,8 +10,9 @@ so its resourceVersion does not move and `unchanged` is true.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -99,9 +100,9 @@ class Report:
 def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
             progress: Progress | None = None) -> list[R]:
     """`work` on every item with at most `inflight` at once; results in the items' order.
-    Ctrl-C cancels what has not started and returns at once: the caller closes the client,
-    so an item in flight stops at its next request (the process still waits, as it exits,
-    for the requests already sent)."""
+    An error stops new items and is raised once the items in flight are done. Ctrl-C
+    returns at once: the workers are daemon threads, so the process exits without waiting
+    for their requests (sent or not, the next run converges)."""
     if inflight <= 1 or len(items) <= 1:
         results = []
         for item in items:
@@ -109,23 +110,51 @@ def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
             if progress:
                 progress()
         return results
-    pool = ThreadPoolExecutor(max_workers=inflight)
+    return _in_threads(items, work, inflight, progress)
+
+
+def _in_threads(items: Sequence[T], work: Callable[[T], R], inflight: int,
+                progress: Progress | None) -> list[R]:
+    """run_all with `inflight` worker threads."""
+    slots: list[Future[R]] = [Future() for _ in items]
+    order, lock, stop = iter(range(len(items))), threading.Lock(), threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                index = next(order, None)
+            if index is None:
+                return
+            try:
+                slots[index].set_result(work(items[index]))
+            except BaseException as exc:  # raised by the waiting thread
+                slots[index].set_exception(exc)
+
+    # Daemon threads, not a ThreadPoolExecutor: the interpreter joins those at exit, after
+    # they ran every queued item to its end (requests, retries, backoffs), so Ctrl-C during
+    # a slow plan or write could take minutes, and a second Ctrl-C printed a traceback.
+    workers = [threading.Thread(target=worker, daemon=True)
+               for _ in range(min(inflight, len(items)))]
+    for thread in workers:
+        thread.start()
     interrupted = False
     try:
-        futures = [pool.submit(work, item) for item in items]
-        results = []
-        for future in futures:
-            results.append(future.result())
-            if progress:
-                progress()
-        return results
+        return [_wait(slot, progress) for slot in slots]
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:
-        # Waiting after Ctrl-C would run each item in flight to its end: its next requests,
-        # their retries and backoffs (minutes against a server that hangs).
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        stop.set()  # after an error, no new item; the ones in flight are waited for
+        for thread in [] if interrupted else workers:
+            thread.join()
+
+
+def _wait(slot: Future[R], progress: Progress | None) -> R:
+    """The slot's result (or its error, raised), then one step of progress."""
+    result = slot.result()
+    if progress:
+        progress()
+    return result
 
 
 def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
