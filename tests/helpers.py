@@ -60,3 +60,10 @@ def child_pids() -> set[int]:
         if fields[1] == me:  # after the command name: state, then the parent's pid
             found.add(int(stat.parent.name))
     return found
+
+
+class Terminal(io.StringIO):
+    """A captured stream that says it is a terminal (for colour and progress bars)."""
+
+    def isatty(self) -> bool:
+        return True

@@ -7,13 +7,9 @@ import io
 import pytest
 
 from cistreams import cli
+from helpers import Terminal
 
 DIFF = "--- live/x\n+++ applied/x\n@@ -1 +1 @@\n-a: 1\n+a: 2\n"
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def test_a_terminal_gets_colour(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,11 +7,7 @@ import io
 import pytest
 
 from cistreams import progress
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from helpers import Terminal
 
 
 def test_a_terminal_gets_a_bar_once_a_run_is_slow(monkeypatch: pytest.MonkeyPatch) -> None:
