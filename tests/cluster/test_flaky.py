@@ -197,6 +197,8 @@ def test_a_server_gone_mid_run_leaves_what_the_next_run_converges(
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith(f"error: {proxy.url}: PATCH /")
     assert "failed after 3 tries: cannot connect" in lines[0]
+    assert lines[0].endswith("; 3 of 7 changed objects were written before it stopped, the "
+                             "others are as they were: run again to converge")
     assert len(live(proxy.cluster)) == 3
     assert out.read_bytes() == rendered(data, tmp_path)  # written whole after the plan
     converges(proxy.cluster, data)

@@ -159,8 +159,10 @@ class Api:
                                            headers=headers)
         except httpx.TimeoutException:
             return backoff, "the request timed out (see --request-timeout)", None, False
-        except httpx.TransportError as exc:
+        except httpx.ConnectError as exc:
             return backoff, f"cannot connect ({_one_line(exc)})", None, False
+        except httpx.TransportError as exc:  # connected, then the connection broke
+            return backoff, f"the connection failed ({_one_line(exc)})", None, False
         answer = Answer(response.status_code, _json(response))
         if response.status_code not in RETRIED_STATUS:
             return 0.0, "", answer, True

@@ -298,7 +298,20 @@ def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
     """Write every planned object that would change (nothing in a dry run)."""
     if not dry_run:
         writes = [p for p in planned if p.action != UNCHANGED]
-        failed = [f for f in run_all(writes, lambda p: _write(api, p), inflight, progress) if f]
+        written: list[Ref] = []
+
+        def write(item: Planned) -> str:
+            line = _write(api, item)
+            if not line:
+                written.append(item.ref)  # list.append is atomic: safe across the workers
+            return line
+
+        try:
+            failed = [f for f in run_all(writes, write, inflight, progress) if f]
+        except CistreamsError as exc:  # the server went away mid-run
+            raise CistreamsError(f"{exc}; {len(written)} of {len(writes)} changed objects "
+                                 "were written before it stopped, the others are as they "
+                                 "were: run again to converge") from None
         if failed:
             raise several(f"{len(failed)} objects failed after a clean dry run (run again "
                           "to converge)", failed)
