@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from cistreams.errors import CistreamsError, ErrorList, Location, Problems, as_dict, one_line
+from cistreams.errors import (
+    CistreamsError,
+    ErrorList,
+    Location,
+    Problems,
+    as_dict,
+    did_you_mean,
+    flatten,
+    one_line,
+)
 from helpers import EXAMPLE, run_cli
 
 
@@ -116,3 +125,74 @@ def test_check_text_prints_such_a_name_escaped(tmp_path: Path) -> None:
     assert result.code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith("error: streams.yml:3: evil\\nerror: forged line.transform: ")
+
+
+# Exact values for what every message goes through (issue 11).
+
+def test_json_of_an_error_without_location_or_key() -> None:
+    assert as_dict(CistreamsError("bad")) == {"file": None, "line": None, "key": None, "message": "bad"}
+    assert as_dict(CistreamsError("bad", Location("a.yml", 3))) == \
+        {"file": "a.yml", "line": 3, "key": None, "message": "bad"}
+    assert as_dict(CistreamsError("bad", Location("a.yml"))) == \
+        {"file": "a.yml", "line": None, "key": None, "message": "bad"}
+
+
+def test_flatten_lists_the_errors_inside() -> None:
+    one, two = CistreamsError("one"), CistreamsError("two")
+    assert flatten(ErrorList([one, two], limit=1)) == [one, two]
+    assert flatten(one) == [one]
+
+
+def _raised(problems: Problems) -> list[str]:
+    with pytest.raises(CistreamsError) as caught:
+        problems.check()
+    return str(caught.value).splitlines()
+
+
+def test_at_most_25_errors_are_shown_by_default() -> None:
+    problems = Problems()
+    for line in range(1, 27):
+        problems.error("bad", Location("s.yml", line))
+    shown = _raised(problems)
+    assert shown[0] == "s.yml:1: bad" and shown[24] == "s.yml:25: bad"
+    assert shown[25:] == ["... and 1 more error(s)"]
+
+
+def test_a_chosen_limit() -> None:
+    problems = Problems(limit=2)
+    for line in (3, 1, 2):
+        problems.error("bad", Location("s.yml", line))
+    assert _raised(problems) == ["s.yml:1: bad", "s.yml:2: bad", "... and 1 more error(s)"]
+
+
+def test_errors_are_sorted_by_file_line_and_key() -> None:
+    problems = Problems()
+    problems.error("late", Location("s.yml", 9, "a.x"))
+    problems.error("early", Location("s.yml", 2, "b.y"))
+    problems.error("no line", Location("s.yml", None, "z"))
+    problems.error("first file", Location("A.yml", 5))
+    problems.error("nowhere")
+    problems.error("same line", Location("s.yml", 2, "a.z"))
+    assert _raised(problems) == ["nowhere", "A.yml:5: first file", "s.yml: z: no line",
+                                 "s.yml:2: a.z: same line", "s.yml:2: b.y: early", "s.yml:9: a.x: late"]
+
+
+def test_one_error_is_raised_as_itself() -> None:
+    problems = Problems()
+    problems.error("only", Location("s.yml", 1))
+    with pytest.raises(CistreamsError) as caught:
+        problems.check()
+    assert type(caught.value) is CistreamsError and str(caught.value) == "s.yml:1: only"
+    Problems().check()  # nothing recorded: nothing raised
+
+
+@pytest.mark.parametrize(("word", "choices", "hint"), [
+    ("mirorr", ["mirror", "aliases"], " (did you mean 'mirror'?)"),
+    ("rhel-8/golnag", ["rhel-8/golang", "rhel-9/golang", "rhel-8/base-repos"],
+     " (did you mean 'rhel-8/golang'?)"),
+    ("abcde", ["abcxy"], ""),  # 60% alike: below the 70% cut-off
+    ("abcdefghij", ["abcdefgxyz"], " (did you mean 'abcdefgxyz'?)"),  # 70% alike
+    ("zzz", [], ""),
+])
+def test_did_you_mean(word: str, choices: list[str], hint: str) -> None:
+    assert did_you_mean(word, choices) == hint
