@@ -175,3 +175,22 @@ def test_a_timeout_then_a_retried_status_returns_the_status() -> None:
     handler, _ = recording(httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow"),
                            httpx.Response(503, json={"message": "busy"}))
     assert make_api(handler).get("/o").reason == "busy"
+
+
+def test_three_timeouts_name_the_option() -> None:
+    handler, _ = recording(*[httpx.ReadTimeout("slow")] * 3)
+    with pytest.raises(CistreamsError) as caught:
+        make_api(handler).get("/o")
+    assert str(caught.value) == (f"{SERVER}: GET /o failed after 3 tries: the request timed out (see "
+                                 "--request-timeout)")
+
+
+def test_a_broken_connection_is_retried_and_named() -> None:
+    waits: list[float] = []
+    handler, seen = recording(httpx.RemoteProtocolError("peer closed"), httpx.Response(200, json={"a": 1}))
+    assert make_api(handler, waits).get("/o").body == {"a": 1}
+    assert (len(seen), waits) == (2, [0.5])
+    handler, _ = recording(*[httpx.RemoteProtocolError("peer\n closed")] * 3)
+    with pytest.raises(CistreamsError) as caught:
+        make_api(handler).get("/o")
+    assert str(caught.value) == f"{SERVER}: GET /o failed after 3 tries: the connection failed (peer closed)"
