@@ -219,3 +219,43 @@ def test_entries_that_are_not_entries(name: object, raw: object, error: str) -> 
 def test_an_entry_built_by_hand_gets_lines_from_its_location() -> None:
     entry = model.parse_entry("s", {"transform": "t", 3: "x"}, ENTRY_WHERE, Problems())
     assert entry is not None and dict(entry.key_lines) == {"transform": 1, "3": 1}
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("  content_set: {}\n  conf: [a]\n", "group.yml:3: repos.r.conf: must be a mapping"),
+    ("  content_set: {}\n  conf:\n    sslverify: true\n    baseurl: {x86_64: ''}\n",
+     "group.yml:5: repos.r.conf.baseurl: must be a URL string"),
+    ("  conf:\n    baseurl: https://x/\n    ci_alignment: [el8]\n",
+     "group.yml:4: repos.r.conf.ci_alignment: must be a mapping with profiles and localdev"),
+    ("  conf:\n    ci_alignment:\n      profiles: [el8]\n      localdev: on\n",
+     "group.yml:5: repos.r.conf.ci_alignment.localdev: must be a mapping like {enabled: true}"),
+    ("  conf:\n    ci_alignment:\n      localdev:\n        other: 1\n        enabled: 'yes'\n",
+     "group.yml:6: repos.r.conf.ci_alignment.localdev.enabled: must be true or false, not 'yes'"),
+    ("  conf:\n    ci_alignment:\n      localdev: {enabled: true}\n      profiles: el8\n",
+     "group.yml:5: repos.r.conf.ci_alignment.profiles: must be a list of profile names such as [el8]"),
+])
+def test_repo_mistakes_name_the_line_of_their_key(text: str, error: str) -> None:
+    assert repo_of(text)[1] == [error]
+
+
+def test_a_bad_sslverify_is_reported_and_left_unset() -> None:
+    assert repo_of("  conf:\n    sslverify: 'no'\n") == (
+        model.Repo("r", None, frozenset(), None, REPO_WHERE),
+        ["group.yml:2: repos.r.conf.sslverify: must be true or false"])
+
+
+def test_parse_repo_reads_in_the_default_mode_unless_told() -> None:
+    raw = yamlengine.load("r:\n  conf:\n    baseurl: https://x/plain\n", "group.yml")["r"]
+    repo = model.parse_repo("r", raw, REPO_WHERE, Problems())
+    assert repo is not None and repo.x86_64_url == "https://x/plain"
+
+
+def test_entry_lines_for_keys_that_are_not_strings() -> None:
+    entry, errors, _ = entry_of("  transform: t\n  3: x\n")
+    assert errors == []
+    assert entry is not None and dict(entry.key_lines) == {"transform": 2, "3": 3}
+
+
+def test_an_entry_without_any_line_gets_line_0() -> None:
+    entry = model.parse_entry("s", {"transform": "t"}, Location("streams.yml"), Problems())
+    assert entry is not None and dict(entry.key_lines) == {"transform": 0}
