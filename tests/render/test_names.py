@@ -82,3 +82,8 @@ def test_dots_become_dashes_before_the_name_is_measured_and_hashed() -> None:
 def test_a_cut_ending_in_a_dash_loses_the_dash() -> None:
     raw = "a" * 53 + "-" + "b" * 20  # the first 54 characters end with '-'
     assert names.container_name(raw) == "a" * 53 + "-af3ec493"
+
+
+def test_only_dashes_are_stripped_from_the_cut() -> None:
+    raw = "a" * 53 + "X" + "b" * 20  # not a label (upper case): label_problem says so later
+    assert names.container_name(raw) == "a" * 53 + "X-329c516d"
