@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows: list[Row] = []
+    # the machine is shared: the load average says how busy it was around the run
+    print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="cistreams-cluster-bench-") as temp:
         work = Path(temp)
         with TestCluster(work / "cluster") as cluster:
@@ -197,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                                       f"{row.scenario:20} {row.seconds:7.2f} s "
                                       f"{row.requests:6} req {row.peak_mb:6.0f} MB", flush=True)
                                 rows.append(row)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     print()
     print(table(rows))
     missed = check(rows)
