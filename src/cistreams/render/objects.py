@@ -68,15 +68,19 @@ def render(group: Group, entries: Sequence[Entry], registry: Registry, options: 
     group_label = group.name + (LIVE_TEST_SUFFIX if options.live_test else "")
     _check_group_label(group, group_label, options, problems)
     targets = [t for t in (_target(e, registry, options, problems) for e in entries) if t]
-    buildconfigs, containers = [], []
+    buildconfigs, containers, rendered = [], [], []
     context = _Context(group, group_label, registry, options)
     for target in targets:
         try:
-            buildconfigs.append(_buildconfig(target, context))
-            containers.append(daemonset.container(target.dest, target.entry, options.doozer_2020))
+            buildconfig = _buildconfig(target, context)
+            container = daemonset.container(target.dest, target.entry, options.doozer_2020)
         except CistreamsError as exc:
             problems.add(exc)
-    _check_unique(targets, buildconfigs, containers, options, problems)
+            continue
+        buildconfigs.append(buildconfig)
+        containers.append(container)
+        rendered.append(target)  # the three lists stay aligned when an entry fails
+    _check_unique(rendered, buildconfigs, containers, options, problems)
     problems.check()
     objects = list(buildconfigs)
     if buildconfigs and options.all_entries and options.daemonset:
@@ -286,7 +290,7 @@ def _check_unique(targets: list[Target], buildconfigs: list[dict[str, Any]],
                   problems: Problems) -> None:
     """Two entries that write the same object would silently overwrite each other on apply."""
     seen: dict[tuple[str, str], Entry] = {}
-    by_target = zip(targets, buildconfigs, containers, strict=False)
+    by_target = zip(targets, buildconfigs, containers, strict=True)
     for target, bc, container in by_target:
         for kind, name in (("BuildConfig", bc["metadata"]["name"]),
                            ("DaemonSet container", container["name"])):
