@@ -259,3 +259,8 @@ def test_entry_lines_for_keys_that_are_not_strings() -> None:
 def test_an_entry_without_any_line_gets_line_0() -> None:
     entry = model.parse_entry("s", {"transform": "t"}, Location("streams.yml"), Problems())
     assert entry is not None and dict(entry.key_lines) == {"transform": 0}
+
+
+def test_a_bad_sslverify_points_at_its_conf() -> None:
+    assert repo_of("  content_set: {}\n  conf:\n    sslverify: 'no'\n")[1] == [
+        "group.yml:3: repos.r.conf.sslverify: must be true or false"]
