@@ -61,6 +61,7 @@ def test_a_list_page_sends_the_selector_limit_and_continue() -> None:
     api.get_list("/c", "g=x")
     api.get_list("/c", "g=x", limit=3, cont="tok", metadata_only=True)
     first, second = seen
+    assert (first.method, second.method) == ("GET", "GET")
     assert dict(first.url.params) == {"labelSelector": "g=x"}
     assert first.headers["Accept"] == "application/json"
     assert dict(second.url.params) == {"labelSelector": "g=x", "limit": "3", "continue": "tok"}
