@@ -280,3 +280,48 @@ def test_doozer_redump_fails_as_doozer_did(raw: dict[str, Any], variables: dict[
 ])
 def test_same_means_same_data_order_and_types(a: Any, b: Any, same: bool) -> None:
     assert substitution._same(a, b) is same
+
+
+def test_sorting_reaches_nested_mappings_and_list_items() -> None:
+    tree = substitution.substitute_tree(yamlengine.load("m: {z: 1, a: 2}\nl:\n  - {z: 1, a: 2}\n", "g.yml"),
+                                        recording_formatter([]), Location("g.yml"), sort_keys=True)
+    assert (list(tree), list(tree["m"]), list(tree["l"][0])) == (["l", "m"], ["a", "z"], ["a", "z"])
+
+
+def test_list_items_are_located_on_their_own_lines() -> None:
+    seen: list[tuple[str, str]] = []
+    substitution.substitute_tree(yamlengine.load("b:\n  - plain\n  - '{X}'\n", "g.yml"),
+                                 recording_formatter(seen), Location("g.yml"))
+    assert seen == [("{X}", "g.yml:3: b.1")]
+
+
+def test_plain_data_without_a_line_gets_line_0_and_the_location_file() -> None:
+    tree = substitution.substitute_tree({"a": ["x"]}, recording_formatter([]), Location("p.yml"))
+    assert (tree.line, tree["a"].line, tree.key_lines, tree.source) == (0, 0, {"a": 0}, "p.yml")
+    loaded = substitution.substitute_tree(yamlengine.load("a: 1\n", "g.yml"), recording_formatter([]),
+                                          Location("other.yml"))
+    assert loaded.source == "g.yml"  # a loaded mapping keeps its own file
+
+
+@pytest.mark.parametrize(("text", "expected"), [("a}}b", "a}b"), ("{{x", "{x"), ("x}}", "x}")])
+def test_a_lone_escaped_brace_is_still_unescaped(text: str, expected: str) -> None:
+    formatter = substitution.safe_formatter({}, Problems(), True)
+    assert substitution.substitute_tree({"k": text}, formatter, Location("g.yml")) == {"k": expected}
+
+
+def test_the_general_loader_names_the_file() -> None:
+    with pytest.raises(CistreamsError) as caught:
+        substitution.load_substituted("a: &x 1\nb: *x\nb: 2\n", "g.yml",
+                                      substitution.safe_formatter({}, Problems(), True))
+    assert str(caught.value) == "g.yml:3: duplicate key 'b' (first defined on line 2)"
+
+
+def test_keys_that_are_not_strings_sort_by_type_then_text() -> None:
+    raw: dict[Any, Any] = {10: "a", True: "b", None: "c", "s": "d", 2: "e", 1.5: "f"}
+    tree = substitution.substitute_tree(raw, recording_formatter([]), Location("p.yml"), sort_keys=True)
+    assert list(tree) == ["s", None, True, 1.5, 10, 2]  # "", then NoneType, bool, float, int ("10" < "2")
+
+
+@pytest.mark.parametrize(("a", "b"), [({"a": 1}, ["a"]), ([1], {1: 1}), ({"a": 1}, "a")])
+def test_same_never_matches_a_mapping_with_a_list(a: Any, b: Any) -> None:
+    assert substitution._same(a, b) is False
