@@ -263,3 +263,15 @@ def test_a_bad_request_timeout_is_a_usage_error() -> None:
                      "--request-timeout", "soon")
     assert result.code == 2
     assert "Invalid value for '--request-timeout'" in result.stderr
+
+
+def test_diff_colours_on_a_terminal_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cistreams import cli
+    from helpers import Terminal
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stdout", screen)
+    cli._print_diff("--- live/x\n+++ applied/x\n@@ -1,2 +1,2 @@\n b: 3\n-a: 1\n+a: 2\n")
+    assert screen.getvalue() == ("\x1b[1m--- live/x\x1b[0m\n\x1b[1m+++ applied/x\x1b[0m\n"
+                                 "\x1b[36m@@ -1,2 +1,2 @@\x1b[0m\n b: 3\n\x1b[31m-a: 1\x1b[0m\n"
+                                 "\x1b[32m+a: 2\x1b[0m\n")

@@ -59,7 +59,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/builddata/test_substitution.py", "tests/builddata/test_loader.py"),
     "src/cistreams/output/files.py": ("tests/output/test_files.py", "tests/output/test_files_writing.py"),
     "src/cistreams/cli.py": (
-        "tests/test_cli_options.py", "tests/test_cli.py", "tests/test_cli_exit_codes.py"),
+        "tests/test_cli_options.py", "tests/test_cli.py", "tests/test_cli_exit_codes.py",
+        "tests/test_cli_diff_output.py"),
     "src/cistreams/errors.py": ("tests/test_errors.py", "tests/test_bad_inputs.py"),
     "src/cistreams/cluster/api.py": ("tests/cluster/test_api.py", "tests/cluster/test_api_requests.py"),
     "src/cistreams/cluster/oc.py": ("tests/cluster/test_oc.py", "tests/cluster/test_oc_retries.py"),
