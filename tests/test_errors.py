@@ -196,3 +196,10 @@ def test_one_error_is_raised_as_itself() -> None:
 ])
 def test_did_you_mean(word: str, choices: list[str], hint: str) -> None:
     assert did_you_mean(word, choices) == hint
+
+
+def test_an_error_without_a_line_comes_before_line_1_of_its_file() -> None:
+    problems = Problems()
+    problems.error("line one", Location("s.yml", 1, "a"))
+    problems.error("no line", Location("s.yml", None, "z"))
+    assert _raised(problems) == ["s.yml: z: no line", "s.yml:1: a: line one"]
