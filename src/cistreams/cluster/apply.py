@@ -23,6 +23,7 @@ from cistreams.errors import CistreamsError, ErrorList
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
 GROUP_LABEL = "art-builder-group"
+METADATA_PAGE = 1000  # about 2 KB an item: a page stays near 2 MB
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -167,7 +168,7 @@ def plan(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     its action is known, so a big group is not held in memory twice more.
     """
     planned = [Planned(ref_of(o), unchanged.stamped(o)) for o in objects]
-    listing = _list_group(api, planned)
+    listing = _list_group(api, planned, inflight)
 
     def work(item: Planned) -> Planned:
         _plan_one(api, item, listing)
@@ -189,7 +190,7 @@ class Listing:
     kinds: set[Kind] = field(default_factory=set)
 
 
-def _list_group(api: Api, planned: list[Planned]) -> Listing:
+def _list_group(api: Api, planned: list[Planned], inflight: int) -> Listing:
     """The group's objects as listed, metadata only (what `unchanged` needs). Objects
     certainly unchanged are settled here; the others are read in full later. Nothing is
     listed when the objects do not share one namespace and group label: then each is read
@@ -201,22 +202,33 @@ def _list_group(api: Api, planned: list[Planned]) -> Listing:
     if label is None:
         return listing
     wanted = {p.ref: p for p in planned}
-    for kind in sorted({p.ref.kind for p in planned}, key=lambda k: k.kind):
+    kinds = sorted({p.ref.kind for p in planned}, key=lambda k: k.kind)
+
+    def list_kind(kind: Kind) -> list[dict[str, Any]] | None:
         try:
-            items = api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}",
-                                metadata_only=True)
+            return api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}",
+                               page=METADATA_PAGE, metadata_only=True)
         except ListRefused:
-            continue  # each object is then read on its own, and refused with its name
-        listing.kinds.add(kind)
-        for item in items:
-            ref = Ref(kind, namespace, item.get("metadata", {}).get("name", ""))
-            if ref not in wanted:
-                continue
-            if unchanged.certainly_unchanged(item, wanted[ref].desired):
-                wanted[ref].live = wanted[ref].preview = SETTLED
-            else:
-                listing.found.add(ref)
+            return None  # each object is then read on its own, and refused with its name
+
+    for kind, items in zip(kinds, run_all(kinds, list_kind, inflight), strict=True):
+        if items is not None:
+            listing.kinds.add(kind)
+            _settle(kind, namespace, items, wanted, listing)
     return listing
+
+
+def _settle(kind: Kind, namespace: str, items: list[dict[str, Any]],
+            wanted: dict[Ref, Planned], listing: Listing) -> None:
+    """Settle the listed objects that are certainly unchanged; note the others."""
+    for item in items:
+        ref = Ref(kind, namespace, item.get("metadata", {}).get("name", ""))
+        if ref not in wanted:
+            continue
+        if unchanged.certainly_unchanged(item, wanted[ref].desired):
+            wanted[ref].live = wanted[ref].preview = SETTLED
+        else:
+            listing.found.add(ref)
 
 
 # The live object and preview of a listed object that is certainly unchanged: equal, so
