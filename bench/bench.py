@@ -206,7 +206,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 50,000-stream runs")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--cluster", action="store_true",
+                        help="apply at scale against the test cluster, beside kubectl "
+                             "(cluster_bench.py; about 35 minutes)")
     args = parser.parse_args()
+    if args.cluster:
+        import cluster_bench
+
+        return cluster_bench.main(["--check"] if args.check else [])
     sizes = [1_000, 10_000] + ([] if args.quick else [50_000])
     compile_package()
     with tempfile.TemporaryDirectory(prefix="cistreams-bench-") as temp:
