@@ -111,3 +111,16 @@ def test_a_refused_delete_is_an_error() -> None:
         prune.delete(api, STALE, False)  # type: ignore[arg-type]
     assert str(caught.value) == ("buildconfig.build.openshift.io/old: cannot prune: HTTP 403: "
                                  "forbidden: no delete")
+
+
+def test_an_object_without_labels_cannot_be_pruned_by_group() -> None:
+    bare = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d", "namespace": "ci"}}
+    with pytest.raises(CistreamsError, match=r"found \[\"\('ci', None\)\"\]$"):
+        prune.group_of([bare])
+
+
+def test_odd_items_from_a_proxy_are_skipped_not_fatal() -> None:
+    api = FakeApi({BC_PATH: [{}, {"metadata": {"name": "x", "namespace": "ci", "uid": "1"}},
+                             obj("BuildConfig", "old", uid="2")]})
+    stale = prune.find_stale(api, [obj("BuildConfig", "keep")])  # type: ignore[arg-type]
+    assert [(s.ref.name, s.uid) for s in stale] == [("old", "2")]
