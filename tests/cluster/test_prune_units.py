@@ -34,9 +34,12 @@ class FakeApi:
         self.live = live or {}
         self.answers = answers or {}
         self.calls: list[tuple[Any, ...]] = []
+        self.metadata_only: list[bool] = []
 
-    def get_all(self, path: str, label_selector: str) -> list[dict[str, Any]]:
+    def get_all(self, path: str, label_selector: str,
+                metadata_only: bool = False) -> list[dict[str, Any]]:
         self.calls.append(("list", path, label_selector))
+        self.metadata_only.append(metadata_only)
         return self.live.get(path, [])
 
     def delete(self, path: str, uid: str, dry_run: bool) -> Answer:
@@ -124,3 +127,13 @@ def test_odd_items_from_a_proxy_are_skipped_not_fatal() -> None:
                              obj("BuildConfig", "old", uid="2")]})
     stale = prune.find_stale(api, [obj("BuildConfig", "keep")])  # type: ignore[arg-type]
     assert [(s.ref.name, s.uid) for s in stale] == [("old", "2")]
+
+
+def test_pruning_lists_metadata_and_diff_lists_whole_objects() -> None:
+    api = FakeApi()
+    objects = [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": {"name": "d", "namespace": "ci",
+                             "labels": {"art-builder-group": "g"}}}]
+    prune.find_stale(api, objects)  # type: ignore[arg-type]
+    prune.find_stale(api, objects, whole=True)  # type: ignore[arg-type]
+    assert api.metadata_only == [True, True, False, False]

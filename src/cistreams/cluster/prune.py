@@ -39,13 +39,16 @@ def group_of(objects: Sequence[dict[str, Any]]) -> tuple[str, str]:
     return namespace, label
 
 
-def find_stale(api: Api, objects: Sequence[dict[str, Any]]) -> list[Stale]:
-    """The group's live objects that are not in `objects`, in a stable order."""
+def find_stale(api: Api, objects: Sequence[dict[str, Any]],
+               whole: bool = False) -> list[Stale]:
+    """The group's live objects that are not in `objects`, in a stable order: listed as
+    metadata (all a delete needs), or `whole` (diff shows them)."""
     namespace, label = group_of(objects)
     keep = {ref_of(o) for o in objects}
     stale: list[Stale] = []
     for kind in KINDS.values():
-        for item in api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}"):
+        for item in api.get_all(kind.collection_path(namespace), f"{GROUP_LABEL}={label}",
+                                metadata_only=not whole):
             metadata = item.get("metadata", {})
             ref = Ref(kind, namespace, metadata.get("name", ""))
             # the server filtered already; checking again costs nothing and guards a proxy

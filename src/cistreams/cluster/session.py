@@ -97,7 +97,7 @@ def run_diff(objects: Sequence[dict[str, Any]], connection: ConnectionOptions,
         advance = progress("comparing", len(objects)) if progress else None
         report = diffing.diff(api, objects, connection.max_inflight, advance)
         if prune:
-            diffing.add_removals(report, pruning.find_stale(api, objects))
+            diffing.add_removals(report, pruning.find_stale(api, objects, whole=True))
         return report
     finally:
         api.client.close()
