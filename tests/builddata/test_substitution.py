@@ -317,7 +317,7 @@ def test_the_general_loader_names_the_file() -> None:
 
 
 def test_keys_that_are_not_strings_sort_by_type_then_text() -> None:
-    raw: dict[Any, Any] = {10: "a", True: "b", None: "c", "s": "d", 2: "e", 1.5: "f"}
+    raw: dict[Any, Any] = {2: "e", True: "b", None: "c", "s": "d", 10: "a", 1.5: "f"}
     tree = substitution.substitute_tree(raw, recording_formatter([]), Location("p.yml"), sort_keys=True)
     assert list(tree) == ["s", None, True, 1.5, 10, 2]  # "", then NoneType, bool, float, int ("10" < "2")
 
