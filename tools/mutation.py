@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".mutation"
 SURVIVORS_FILE = ROOT / "tools" / "mutation-survivors.md"
+PATTERNS_FILE = "patterns.json"  # the pattern mutants' verdicts, in the module's work directory
 
 # Each guarded module and the tests that protect it: a fixed, fast selection (files or node
 # ids, relative to the project root). Tests under tests/cluster that use the `cluster`
@@ -138,8 +139,13 @@ def _mutated_line(diff: str) -> str:
     return added[0] if added else ""
 
 
+def work_dir(module: str) -> Path:
+    """The module's work directory, `.mutation/render.names` for src/cistreams/render/names.py."""
+    return WORK / module.removeprefix("src/cistreams/").removesuffix(".py").replace("/", ".")
+
+
 def _prepare(module: str, tests: tuple[str, ...]) -> Path:
-    work = WORK / module.removeprefix("src/cistreams/").removesuffix(".py").replace("/", ".")
+    work = work_dir(module)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in ("src", "tests", "examples", "bench"):
@@ -161,17 +167,24 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_mutmut(module: str, mutmut: Path) -> Result:
-    """Run mutmut on one module with its tests and read back every mutant's verdict."""
+def run_mutmut(module: str, mutmut: Path) -> None:
+    """Run mutmut on one module with its tests, in a fresh work directory."""
     work = _prepare(module, TARGETS[module])
-    log = work / "mutmut.log"
-    with log.open("w", encoding="utf-8") as out:
+    with (work / "mutmut.log").open("w", encoding="utf-8") as out:
         code = subprocess.run([str(mutmut), "run", "--max-children", "1"], cwd=work, env=_env(),
                               stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-    result = Result(module, log=log)
+    if code != 0:
+        print(f"mutation: mutmut failed on {module} (exit {code}); see {work / 'mutmut.log'}",
+              file=sys.stderr)
+
+
+def read_results(module: str, mutmut: Path) -> Result:
+    """Every verdict of the module's last run: mutmut's, then the pattern mutants'."""
+    work = work_dir(module)
+    result = Result(module, log=work / "mutmut.log")
     meta = work / "mutants" / f"{module}.meta"
-    if code != 0 or not meta.exists():
-        print(f"mutation: mutmut failed on {module} (exit {code}); see {log}", file=sys.stderr)
+    if not meta.exists():
+        print(f"mutation: no results for {module}; see {result.log}", file=sys.stderr)
         return result
     verdicts: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
     for name, exit_code in sorted(verdicts.items()):
@@ -183,6 +196,12 @@ def run_mutmut(module: str, mutmut: Path) -> Result:
         diff = subprocess.run([str(mutmut), "show", name], cwd=work, env=_env(), capture_output=True,
                               text=True, check=False).stdout
         result.survivors.append(Survivor(name, status, diff, _mutated_line(diff)))
+    patterns = work / PATTERNS_FILE
+    if patterns.exists():
+        saved = json.loads(patterns.read_text("utf-8"))
+        result.total += saved["total"]
+        result.killed += saved["killed"]
+        result.survivors += [Survivor(**survivor) for survivor in saved["survivors"]]
     return result
 
 
@@ -232,15 +251,14 @@ def pattern_mutants(source: str) -> list[tuple[int, str, str]]:
     return mutants
 
 
-def run_patterns(module: str, result: Result) -> None:
-    """Run the module's tests against each pattern mutant (a copy of src/ with one change)."""
+def run_patterns(module: str) -> None:
+    """Run the module's tests against each pattern mutant (a copy of src/ with one change);
+    the verdicts go to the module's work directory."""
     source = (ROOT / module).read_text("utf-8")
-    mutants = pattern_mutants(source)
-    if not mutants:
-        return
+    result = Result(module)
     work = WORK / "patterns"
     tests = [t for t in TARGETS[module] if (ROOT / t.split("::", 1)[0]).exists()]
-    for line, label, mutated in mutants:
+    for line, label, mutated in pattern_mutants(source):
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(ROOT / "src", work / "src", ignore=shutil.ignore_patterns("__pycache__"))
         (work / module).write_text(mutated, encoding="utf-8")
@@ -258,6 +276,10 @@ def run_patterns(module: str, result: Result) -> None:
             result.survivors.append(Survivor(name, status, f"line {line}: {original} ({label})",
                                              label))
     shutil.rmtree(work, ignore_errors=True)
+    saved = {"total": result.total, "killed": result.killed,
+             "survivors": [{"name": v.name, "status": v.status, "diff": v.diff,
+                            "mutated_line": v.mutated_line} for v in result.survivors]}
+    (work_dir(module) / PATTERNS_FILE).write_text(json.dumps(saved, indent=1), encoding="utf-8")
 
 
 def _explain(results: list[Result]) -> int:
@@ -301,16 +323,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutmut", type=Path, default=Path(sys.executable).with_name("mutmut"),
                         help="the mutmut executable (default: beside this Python)")
     parser.add_argument("--no-patterns", action="store_true", help="skip the regex-anchor mutants")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: report the last run's results again (after editing "
+                             "the survivors file, say)")
     args = parser.parse_args(argv)
     modules = [resolve_module(m) for m in args.modules] or list(TARGETS)
+    mutmut = args.mutmut.absolute()
     results = []
     for module in modules:
-        print(f"mutation: {module} with {', '.join(TARGETS[module])}", flush=True)
-        result = run_mutmut(module, args.mutmut.absolute())
-        if not args.no_patterns:
-            run_patterns(module, result)
-        results.append(result)
-        print(f"mutation: {module}: {result.killed}/{result.total} killed", flush=True)
+        if not args.report:
+            print(f"mutation: {module} with {', '.join(TARGETS[module])}", flush=True)
+            run_mutmut(module, mutmut)
+            if not args.no_patterns:
+                run_patterns(module)
+        results.append(read_results(module, mutmut))
+        print(f"mutation: {module}: {results[-1].killed}/{results[-1].total} killed", flush=True)
     return report(results)
 
 
