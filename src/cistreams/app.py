@@ -145,12 +145,15 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     """
     rendered = render_request(request, problems, run, validate=False)
     cluster_check = Background(lambda: _prepare_apply(request, rendered, progress))
+    server_side = (request.apply and not request.uses_oc
+                   and bool(rendered.buildconfig_names))
 
     def validate() -> None:
         validate_rendered(rendered, request.doozer_2020, problems)
-        # the objects are valid: the cluster's dry run now overlaps writing the YAML (it is
-        # mostly waiting for the server)
-        cluster_check.start()
+        if server_side:
+            # the objects are valid: the cluster's dry run now overlaps writing the YAML (it
+            # is mostly waiting for the server)
+            cluster_check.start()
 
     pieces: list[yamlengine.Piece]
     try:
@@ -160,6 +163,8 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
         else:  # a second process may start writing while this one validates
             pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020,
                                             request.jobs, validate)
+    except KeyboardInterrupt:
+        raise  # at once: the dry run is a daemon thread and writes nothing
     except BaseException:
         cluster_check.abandon()
         raise
@@ -178,7 +183,7 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
 class Background:
     """A function run in a thread once started; `result` waits and returns or raises."""
 
-    def __init__(self, work: Callable[[], ApplySession | None]) -> None:
+    def __init__(self, work: Callable[[], ApplySession]) -> None:
         self._work = work
         self._thread: threading.Thread | None = None
         self._value: ApplySession | None = None
@@ -216,10 +221,8 @@ class Background:
 
 
 def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
-                   progress: ProgressFactory | None) -> ApplySession | None:
-    """Connect and dry-run every object, when the run applies with server-side apply."""
-    if not request.apply or request.uses_oc or not rendered.buildconfig_names:
-        return None
+                   progress: ProgressFactory | None) -> ApplySession:
+    """Connect and dry-run every object (a run that applies with server-side apply)."""
     from cistreams import cluster  # only a run that talks to a cluster pays for the import
 
     return cluster.prepare_apply(rendered.objects, request.apply_options, request.as_user,

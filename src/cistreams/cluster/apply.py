@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from cistreams.cluster import ownership, unchanged
 from cistreams.cluster.api import Answer, Api, ListRefused
-from cistreams.cluster.kinds import Kind, Ref, ref_of
+from cistreams.cluster.kinds import Kind, Ref, group_of, ref_of
 from cistreams.errors import CistreamsError, ErrorList
+from cistreams.render.names import GROUP_LABEL
 
 CREATED, CONFIGURED, UNCHANGED = "created", "configured", "unchanged"
-GROUP_LABEL = "art-builder-group"
 METADATA_PAGE = 1000  # about 2 KB an item: a page stays near 2 MB
 
 T = TypeVar("T")
@@ -195,12 +195,11 @@ def _list_group(api: Api, planned: list[Planned], inflight: int) -> Listing:
     certainly unchanged are settled here; the others are read in full later. Nothing is
     listed when the objects do not share one namespace and group label: then each is read
     on its own."""
-    labels = {(p.ref.namespace, p.desired["metadata"].get("labels", {}).get(GROUP_LABEL))
-              for p in planned}
-    namespace, label = next(iter(labels)) if len(labels) == 1 else ("", None)
     listing = Listing()
-    if label is None:
+    group = group_of([p.desired for p in planned])
+    if group is None:
         return listing
+    namespace, label = group
     wanted = {p.ref: p for p in planned}
     kinds = sorted({p.ref.kind for p in planned}, key=lambda k: k.kind)
 
@@ -268,9 +267,7 @@ def _plan_one(api: Api, planned: Planned, listing: Listing) -> Planned:
 
 def _live(api: Api, ref: Ref, listing: Listing) -> Answer:
     """The live object (200, read in full), or missing (404), or a refusal."""
-    if ref in listing.found:
-        return api.get(ref.path)
-    if ref.kind in listing.kinds:
+    if ref.kind in listing.kinds and ref not in listing.found:
         return Answer(404, {})  # not in the group's list: the dry run tells whether it exists
     return api.get(ref.path)
 
@@ -328,11 +325,6 @@ def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
             raise several(f"{len(failed)} objects failed after a clean dry run (run again "
                           "to converge)", failed)
     return Report(planned, dry_run, api.server, api.requests)
-
-
-def apply(api: Api, objects: Sequence[dict[str, Any]], dry_run: bool, inflight: int) -> Report:
-    """Apply every object, or none: a refusal in the dry run raises before any write."""
-    return execute(api, prepare(api, objects, inflight), dry_run, inflight)
 
 
 def _write(api: Api, planned: Planned) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from cistreams.render.names import GROUP_LABEL
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,14 @@ def ref_of(obj: dict[str, Any]) -> Ref:
         raise ValueError(f"cannot apply {key[0]} {key[1]} (known: {known})")
     metadata = obj["metadata"]
     return Ref(kind, metadata["namespace"], metadata["name"])
+
+
+def group_of(objects: Sequence[dict[str, Any]]) -> tuple[str, str] | None:
+    """The (namespace, group label) every object shares, or None when they do not share
+    one (or have no group label)."""
+    pairs = {(o["metadata"]["namespace"], o["metadata"].get("labels", {}).get(GROUP_LABEL))
+             for o in objects}
+    if len(pairs) != 1:
+        return None
+    namespace, label = next(iter(pairs))
+    return None if label is None else (namespace, label)

@@ -11,6 +11,7 @@ what only the hand tools had added, such as kubectl's last-applied annotation.
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,8 +83,6 @@ def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
 
 def ownership(obj: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """managedFields without their timestamps, comparable between two versions."""
-    import json
-
     entries = obj.get("metadata", {}).get("managedFields") or []
     return sorted((str(e.get("manager")), str(e.get("operation")), str(e.get("subresource", "")),
                    json.dumps(e.get("fieldsV1"), sort_keys=True)) for e in entries)

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cistreams.cluster import kinds
 from cistreams.cluster.api import Api
-from cistreams.cluster.apply import GROUP_LABEL
 from cistreams.cluster.kinds import KINDS, Ref, ref_of
 from cistreams.errors import CistreamsError
+from cistreams.render.names import GROUP_LABEL
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,13 @@ class Stale:
 
 def group_of(objects: Sequence[dict[str, Any]]) -> tuple[str, str]:
     """The (namespace, group label) every rendered object shares."""
-    pairs = {(o["metadata"]["namespace"], o["metadata"].get("labels", {}).get(GROUP_LABEL))
-             for o in objects}
-    if len(pairs) != 1 or None in next(iter(pairs)):
+    group = kinds.group_of(objects)
+    if group is None:
+        pairs = {(o["metadata"]["namespace"], o["metadata"].get("labels", {}).get(GROUP_LABEL))
+                 for o in objects}
         raise CistreamsError("--prune needs every rendered object in one namespace with one "
                              f"{GROUP_LABEL} label; found {sorted(map(str, pairs))}")
-    namespace, label = next(iter(pairs))
-    return namespace, label
+    return group
 
 
 def find_stale(api: Api, objects: Sequence[dict[str, Any]],

@@ -5,7 +5,7 @@ their registry), edits the Dockerfile (`dockerfile`), maps image references (`im
 applies the Kubernetes naming rules (`names`). Nothing here reads files or writes output.
 """
 
-from cistreams.render.names import NAMESPACE
+from cistreams.render.names import GROUP_LABEL, NAMESPACE
 from cistreams.render.objects import Rendered, RenderOptions, render
 
-__all__ = ["NAMESPACE", "RenderOptions", "Rendered", "render"]
+__all__ = ["GROUP_LABEL", "NAMESPACE", "RenderOptions", "Rendered", "render"]

@@ -16,7 +16,7 @@ from typing import Any
 from cistreams.builddata.model import Entry
 from cistreams.errors import CistreamsError
 from cistreams.render import imageref, names
-from cistreams.render.names import NAMESPACE
+from cistreams.render.names import GROUP_LABEL, NAMESPACE
 
 DOOZER_DS_REGISTRY = "registry.svc.ci.openshift.org"
 KEEPALIVE_SCRIPT = (
@@ -77,6 +77,6 @@ def _daemonset(name: str, group_label: str, containers: list[dict[str, Any]],
         # doozer 2020 labelled the live-test DaemonSet with the plain group name (the caller
         # passes it in that mode).
         "metadata": {"name": name, "namespace": NAMESPACE,
-                     "labels": {"app": name, "art-builder-group": group_label}},
+                     "labels": {"app": name, GROUP_LABEL: group_label}},
         "spec": spec,
     }

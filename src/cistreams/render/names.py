@@ -11,6 +11,7 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 LABEL_MAX = 63
 SUBDOMAIN_MAX = 253
 NAMESPACE = "ci"  # where every object is written, as doozer did
+GROUP_LABEL = "art-builder-group"  # labels every object with its group (pruning finds them by it)
 
 
 def subdomain_problem(name: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from cistreams.builddata.model import Entry, Group, Repo
 from cistreams.errors import CistreamsError, Problems, did_you_mean
 from cistreams.render import daemonset, dockerfile, imageref, names
-from cistreams.render.names import NAMESPACE
+from cistreams.render.names import GROUP_LABEL, NAMESPACE
 from cistreams.transforms import Registry, Transform
 
 LIVE_TEST_SUFFIX = ".test"
@@ -259,7 +259,7 @@ def _buildconfig(target: Target, context: _Context) -> dict[str, Any]:
     metadata = {
         "name": name,
         "namespace": NAMESPACE,
-        "labels": {"art-builder-group": group_label, "art-builder-stream": entry.name},
+        "labels": {GROUP_LABEL: group_label, "art-builder-stream": entry.name},
         "annotations": {
             "description": DOOZER_DESCRIPTION if options.doozer_2020 else DESCRIPTION},
     }
