@@ -1,8 +1,10 @@
 """cistreams: generate the OpenShift BuildConfigs that turn ART images into CI images.
 
-The pipeline, one package per stage: builddata (load) -> schemas (validate) -> render (with
-transforms) -> output (write) -> cluster (apply); yamlengine reads and writes YAML for all
-of them; app runs the stages in order and cli is the command line on top.
+The pipeline, one package per stage, in this order everywhere:
+1 builddata (load), 2 render (with transforms), 3 schemas (validate), 4 output (write),
+5 cluster (apply); registry talks to image registries beside cluster. yamlio reads and
+writes YAML for them all. app runs the stages in order, commands/ holds one module per
+further verb, and cli is the command line on top.
 """
 
 __version__ = "0.1.0"

@@ -1,16 +1,16 @@
-"""gen-buildconfigs as one typed function: load, validate, render, write, apply."""
+"""gen-buildconfigs as one typed function: load, render, validate, write, apply."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cistreams import builddata, output, render, schemas, transforms, yamlengine
+from cistreams import builddata, output, render, schemas, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.builddata.model import Entry
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
@@ -47,24 +47,23 @@ def working_dir(path: Path | None) -> Iterator[Path]:
 
 
 def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
-                    run: Runner = run_command,
-                    jobs: int = 2) -> tuple[BuildData, transforms.Registry]:
+                    run: Runner = run_command) -> tuple[BuildData, transforms.Registry]:
     """Locate (clone if remote) and load the group's build data and its transforms.
 
     Problems found while loading are collected, not raised, so that rendering can report
-    its own in the same run; the caller runs `problems.check()`. With `jobs` >= 2 a big
-    streams.yml is read by two processes (the same result).
+    its own in the same run; the caller runs `problems.check()`.
     """
-    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides,
-                          jobs)
+    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides)
     # only a git URL needs a working directory (a temporary one when none is given)
     remote = builddata.is_remote(source.data_path)
     with working_dir(source.working_dir) if remote else contextlib.nullcontext(Path()) as work:
         data_dir = builddata.locate(source.data_path, source.group, work, run)
         data = builddata.load(data_dir, options, problems)
+        log = list(data.files_read)
         # inside the block: a temporary clone is gone once it ends
-        registry = transforms.load_registry(data_dir, doozer_2020=doozer_2020, problems=problems)
-    return data, registry
+        registry = transforms.load_registry(data_dir, doozer_2020=doozer_2020, problems=problems,
+                                            log=log)
+    return dataclasses.replace(data, files_read=tuple(log)), registry
 
 
 def select(data: BuildData, streams: Sequence[str], images: Sequence[str], doozer_2020: bool,
@@ -101,15 +100,17 @@ def _image_problem(data: BuildData, name: str) -> str:
             f"{did_you_mean(name, known)}")
 
 
-def render_request(request: GenerateRequest, problems: Problems, run: Runner = run_command,
-                   validate: bool = True) -> render.Rendered:
-    """Load, validate and render everything the request asks for; nothing is written.
+def render_request(request: GenerateRequest, problems: Problems,
+                   run: Runner = run_command) -> render.Rendered:
+    """Load, render and validate everything the request asks for; nothing is written.
+    Raises CistreamsError (every problem of the run together) when there are errors."""
+    return load_and_render(request, problems, run)[1]
 
-    With `validate=False` the objects are not checked against their API schemas: the
-    caller must run `validate_rendered` before using them.
-    """
-    data, registry = load_build_data(request.source, request.doozer_2020, problems, run,
-                                     request.jobs)
+
+def load_and_render(request: GenerateRequest, problems: Problems,
+                    run: Runner = run_command) -> tuple[BuildData, render.Rendered]:
+    """`render_request`, with the build data it read (its files, for the writer)."""
+    data, registry = load_build_data(request.source, request.doozer_2020, problems, run)
     if request.streams or request.images:
         problems.check()  # an entry dropped for its own errors must not read as "no such stream"
     entries = select(data, request.streams, request.images, request.doozer_2020, problems)
@@ -117,9 +118,8 @@ def render_request(request: GenerateRequest, problems: Problems, run: Runner = r
                                    all_entries=not (request.streams or request.images),
                                    daemonset=request.daemonset)
     rendered = render.render(data.group, entries, registry, options, problems)
-    if validate:
-        validate_rendered(rendered, request.doozer_2020, problems)
-    return rendered
+    validate_rendered(rendered, request.doozer_2020, problems)
+    return data, rendered
 
 
 def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
@@ -134,90 +134,29 @@ def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Pr
 
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
              applier: Applier | None = None,
-             dump: Callable[[list[dict[str, object]]], str] | None = None,
              progress: ProgressFactory | None = None) -> GenerateResult:
     """Render BuildConfigs for the request, write them atomically, and apply if asked.
 
-    Warnings accumulate in `problems` (so the caller can show them even when a later error
-    stops the run); errors raise CistreamsError before anything is written or applied. With
-    server-side apply, every object is dry-run on the cluster before the file is written, so
-    a refusal leaves both the file and the cluster as they were.
+    The stages in order: load, render, validate (render_request), write, apply. Warnings
+    accumulate in `problems` (so the caller can show them even when a later error stops the
+    run); errors raise CistreamsError before anything is written or applied. With
+    server-side apply, every object is dry-run on the cluster before the file is written,
+    so a refusal leaves both the file and the cluster as they were.
     """
-    rendered = render_request(request, problems, run, validate=False)
-    cluster_check = Background(lambda: _prepare_apply(request, rendered, progress))
-    server_side = (request.apply and not request.uses_oc
-                   and bool(rendered.buildconfig_names))
-
-    def validate() -> None:
-        validate_rendered(rendered, request.doozer_2020, problems)
-        if server_side:
-            # the objects are valid: the cluster's dry run now overlaps writing the YAML (it
-            # is mostly waiting for the server)
-            cluster_check.start()
-
-    pieces: list[yamlengine.Piece]
-    try:
-        if dump is not None:
-            validate()
-            pieces = [dump(rendered.objects)]
-        else:  # a second process may start writing while this one validates
-            pieces = yamlengine.dump_pieces(rendered.objects, request.doozer_2020,
-                                            request.jobs, validate)
-    except KeyboardInterrupt:
-        raise  # at once: the dry run is a daemon thread and writes nothing
-    except BaseException:
-        cluster_check.abandon()
-        raise
-    session = cluster_check.result()
-    output.write_atomic(request.output, pieces, protected=problems.files_read)
+    data, rendered = load_and_render(request, problems, run)
+    server_side = request.apply and not request.uses_oc and bool(rendered.buildconfig_names)
+    session = _prepare_apply(request, rendered, progress) if server_side else None
+    dump = yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable
+    text = dump(rendered.objects)
+    output.write_atomic(request.output, text, protected=data.files_read)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
     if session is not None:
         report = session.commit()
         result.messages.extend([*report.lines(), report.summary()])
         result.applied = not request.apply_options.dry_run
     elif request.apply:
-        _apply(request, pieces, result, applier)
+        _apply(request, text, result, applier)
     return result
-
-
-class Background:
-    """A function run in a thread once started; `result` waits and returns or raises."""
-
-    def __init__(self, work: Callable[[], ApplySession]) -> None:
-        self._work = work
-        self._thread: threading.Thread | None = None
-        self._value: ApplySession | None = None
-        self._error: BaseException | None = None
-
-    def start(self) -> None:
-        """Start the work (once)."""
-        if self._thread is None:
-            # a daemon: Ctrl-C in the main thread ends the run; the work only reads and dry-runs
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._work()
-        except BaseException as exc:  # handed to the main thread by result()
-            self._error = exc
-
-    def abandon(self) -> None:
-        """Wait for the work and drop it (its connection closed, its error ignored): the
-        run already failed for another reason."""
-        if self._thread is not None:
-            self._thread.join()
-            if self._value is not None:
-                self._value.api.client.close()
-
-    def result(self) -> ApplySession | None:
-        """The work's value (None if never started), or its exception raised here."""
-        if self._thread is None:
-            return None
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
@@ -229,7 +168,7 @@ def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
                                  progress)
 
 
-def _apply(request: GenerateRequest, pieces: list[yamlengine.Piece], result: GenerateResult,
+def _apply(request: GenerateRequest, text: str, result: GenerateResult,
            applier: Applier | None) -> None:
     """`oc apply` (doozer-2020 mode or --oc), or nothing to apply."""
     if not result.buildconfigs:
@@ -244,8 +183,7 @@ def _apply(request: GenerateRequest, pieces: list[yamlengine.Piece], result: Gen
         applier = oc.Applier(oc=request.apply_options.oc or "oc", connection_args=tuple(args))
     result.messages.append("Applying buildconfigs...")
     from_stdin = request.output == output.STDOUT
-    text = yamlengine.join(pieces) if from_stdin else None
-    printed = applier.apply(request.output, request.as_user, text)
+    printed = applier.apply(request.output, request.as_user, text if from_stdin else None)
     result.messages.extend(line for line in printed.splitlines() if line.strip())
     result.applied = True
 

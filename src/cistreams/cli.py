@@ -187,18 +187,13 @@ def connection_options(func: Any) -> Any:
 @click.option("--no-daemonset", is_flag=True,
               help="Leave out the DaemonSet that keeps the images from being garbage-collected "
                    "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
-@click.option("--jobs", type=click.IntRange(1, 2), default=2, show_default=True,
-              envvar="CISTREAMS_JOBS",
-              help="Processes for a big group: with 2, a second CPU reads half of a big "
-                   "streams.yml and writes half of the documents (the same bytes); 1 keeps "
-                   "to one process. Env: CISTREAMS_JOBS.")
 @connection_options
 @source_options
 @click.pass_context
 def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tuple[str, ...],
                      output: str, apply_: bool, dry_run: bool, prune: bool, max_prune: int,
                      oc: str | None, live_test_mode: bool, compat: str | None,
-                     no_daemonset: bool, jobs: int, **more: Any) -> None:
+                     no_daemonset: bool, **more: Any) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
 
     Inside CI, yum must use CI's RPM mirrors and build-root images need extra tools, so ART
@@ -216,7 +211,7 @@ def gen_buildconfigs(ctx: click.Context, /, streams: tuple[str, ...], images: tu
     apply_options = options.ApplyOptions(_connection(more), oc, dry_run, prune, max_prune)
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                       daemonset=not no_daemonset, apply=apply_,
-                                      as_user=more["as_user"], jobs=jobs,
+                                      as_user=more["as_user"],
                                       apply_options=apply_options)
     problems = Problems()
     try:

@@ -110,7 +110,6 @@ class Problems:
         self.warning_items: list[CistreamsError] = []
         self.limit = limit
         # every build-data file read (the loading stages add them), for the output check
-        self.files_read: list[FileRead] = []
 
     def error(self, message: str, location: Location | None = None) -> None:
         """Record a mistake; the run stops at the next `check()`."""

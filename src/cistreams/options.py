@@ -54,7 +54,6 @@ class GenerateRequest:
     daemonset: bool = True
     apply: bool = False
     as_user: str | None = None
-    jobs: int = 2  # processes that may read streams.yml and write the YAML (see forkjoin)
     apply_options: ApplyOptions = ApplyOptions()
 
     @property

@@ -195,9 +195,8 @@ def test_a_folder_without_files_is_ignored(data: Path, tmp_path: Path) -> None:
 # every file read is recorded, and -o can never be one of them
 
 def test_every_file_read_is_recorded(data: Path) -> None:
-    problems = Problems()
-    app.load_build_data(Source(str(data), GROUP), doozer_2020=False, problems=problems)
-    recorded = {read.display: read for read in problems.files_read}
+    loaded, _ = app.load_build_data(Source(str(data), GROUP), doozer_2020=False, problems=Problems())
+    recorded = {read.display: read for read in loaded.files_read}
     assert sorted(recorded) == sorted([*FILES, "repos/rhel-9-server-ose-rpms.yml",
                                        "images/openshift-base-rhel8.yml"])
     for display, read in recorded.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cistreams import yamlengine
+from cistreams import yamlio
 from cistreams.builddata import model
 from cistreams.errors import Location, Problems
 
@@ -73,7 +73,7 @@ REPO_WHERE = Location("group.yml", 1, "repos.r")
 
 def repo_of(text: str, doozer_2020: bool = False) -> tuple[model.Repo | None, list[str]]:
     problems = Problems()
-    raw = yamlengine.load("r:\n" + text, "group.yml")["r"]
+    raw = yamlio.load("r:\n" + text, "group.yml")["r"]
     return model.parse_repo("r", raw, REPO_WHERE, problems, doozer_2020), [str(e) for e in problems.errors]
 
 
@@ -148,7 +148,7 @@ ENTRY_WHERE = Location("streams.yml", 1, "s")
 def entry_of(text: str, kind: model.EntryKind = "stream", doozer_2020: bool = False,
              ) -> tuple[model.Entry | None, list[str], list[str]]:
     problems = Problems()
-    raw = yamlengine.load("s:\n" + text, "streams.yml")["s"]
+    raw = yamlio.load("s:\n" + text, "streams.yml")["s"]
     found = model.parse_entry("s", raw, ENTRY_WHERE, problems, kind, doozer_2020)
     return found, [str(e) for e in problems.errors], problems.warnings
 
@@ -245,7 +245,7 @@ def test_a_bad_sslverify_is_reported_and_left_unset() -> None:
 
 
 def test_parse_repo_reads_in_the_default_mode_unless_told() -> None:
-    raw = yamlengine.load("r:\n  conf:\n    baseurl: https://x/plain\n", "group.yml")["r"]
+    raw = yamlio.load("r:\n  conf:\n    baseurl: https://x/plain\n", "group.yml")["r"]
     repo = model.parse_repo("r", raw, REPO_WHERE, Problems())
     assert repo is not None and repo.x86_64_url == "https://x/plain"
 

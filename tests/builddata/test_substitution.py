@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cistreams import yamlengine
+from cistreams import yamlio
 from cistreams.builddata import substitution
 from cistreams.errors import CistreamsError, Location, Problems
 
@@ -178,7 +178,7 @@ def recording_formatter(seen: list[tuple[str, str]]) -> substitution.Formatter:
 
 def test_substitute_tree_replaces_keys_and_values_and_keeps_lines() -> None:
     seen: list[tuple[str, str]] = []
-    tree = substitution.substitute_tree(yamlengine.load(GROUP_YML, "g.yml"), recording_formatter(seen),
+    tree = substitution.substitute_tree(yamlio.load(GROUP_YML, "g.yml"), recording_formatter(seen),
                                         Location("g.yml"))
     assert tree == {"a": "1", "b": ["1y", 3, ["1"]], "1k": "v", "n": 5, "m": {"q": "1"}}
     assert list(tree) == ["a", "b", "1k", "n", "m"]
@@ -190,7 +190,7 @@ def test_substitute_tree_replaces_keys_and_values_and_keeps_lines() -> None:
 
 def test_substitute_tree_sorts_keys_before_substituting_as_doozer_did() -> None:
     seen: list[tuple[str, str]] = []
-    tree = substitution.substitute_tree(yamlengine.load(GROUP_YML, "g.yml"), recording_formatter(seen),
+    tree = substitution.substitute_tree(yamlio.load(GROUP_YML, "g.yml"), recording_formatter(seen),
                                         Location("g.yml"), sort_keys=True)
     assert list(tree) == ["a", "b", "m", "n", "1k"]  # '{' sorts after letters
     assert list(tree["m"]) == ["q"]
@@ -214,16 +214,17 @@ def test_substitute_tree_on_plain_data_uses_the_location_for_lines() -> None:
 
 
 @pytest.mark.parametrize("text", ["a: &x '{X}'\nb: *x\n", "a: '{X}'\nb: '{X}'\n"])
-def test_load_substituted_reads_every_shape(text: str) -> None:
-    loaded = substitution.load_substituted(text, "g.yml", substitution.safe_formatter({"X": 1}, Problems(),
-                                                                                       True))
+def test_substitution_reads_every_shape(text: str) -> None:
+    loaded = substitution.substitute_tree(yamlio.load(text, "g.yml"),
+                                          substitution.safe_formatter({"X": 1}, Problems(), True),
+                                          Location("g.yml"))
     assert (loaded, loaded.key_lines, loaded.line) == ({"a": "1", "b": "1"}, {"a": 1, "b": 2}, 1)
 
 
-def test_load_substituted_reports_its_file() -> None:
+def test_substitution_reports_its_file() -> None:
     problems = Problems()
-    substitution.load_substituted("a: &x '{NOPE}'\nb: *x\n", "g.yml",
-                                  substitution.safe_formatter({}, problems, True))
+    substitution.substitute_tree(yamlio.load("a: &x '{NOPE}'\nb: *x\n", "g.yml"),
+                                 substitution.safe_formatter({}, problems, True), Location("g.yml"))
     assert [str(e) for e in problems.errors] == ["g.yml:1: a: unknown placeholder {NOPE} (known: none)",
                                                  "g.yml:2: b: unknown placeholder {NOPE} (known: none)"]
 
@@ -283,14 +284,14 @@ def test_same_means_same_data_order_and_types(a: Any, b: Any, same: bool) -> Non
 
 
 def test_sorting_reaches_nested_mappings_and_list_items() -> None:
-    tree = substitution.substitute_tree(yamlengine.load("m: {z: 1, a: 2}\nl:\n  - {z: 1, a: 2}\n", "g.yml"),
+    tree = substitution.substitute_tree(yamlio.load("m: {z: 1, a: 2}\nl:\n  - {z: 1, a: 2}\n", "g.yml"),
                                         recording_formatter([]), Location("g.yml"), sort_keys=True)
     assert (list(tree), list(tree["m"]), list(tree["l"][0])) == (["l", "m"], ["a", "z"], ["a", "z"])
 
 
 def test_list_items_are_located_on_their_own_lines() -> None:
     seen: list[tuple[str, str]] = []
-    substitution.substitute_tree(yamlengine.load("b:\n  - plain\n  - '{X}'\n", "g.yml"),
+    substitution.substitute_tree(yamlio.load("b:\n  - plain\n  - '{X}'\n", "g.yml"),
                                  recording_formatter(seen), Location("g.yml"))
     assert seen == [("{X}", "g.yml:3: b.1")]
 
@@ -298,7 +299,7 @@ def test_list_items_are_located_on_their_own_lines() -> None:
 def test_plain_data_without_a_line_gets_line_0_and_the_location_file() -> None:
     tree = substitution.substitute_tree({"a": ["x"]}, recording_formatter([]), Location("p.yml"))
     assert (tree.line, tree["a"].line, tree.key_lines, tree.source) == (0, 0, {"a": 0}, "p.yml")
-    loaded = substitution.substitute_tree(yamlengine.load("a: 1\n", "g.yml"), recording_formatter([]),
+    loaded = substitution.substitute_tree(yamlio.load("a: 1\n", "g.yml"), recording_formatter([]),
                                           Location("other.yml"))
     assert loaded.source == "g.yml"  # a loaded mapping keeps its own file
 
@@ -307,13 +308,6 @@ def test_plain_data_without_a_line_gets_line_0_and_the_location_file() -> None:
 def test_a_lone_escaped_brace_is_still_unescaped(text: str, expected: str) -> None:
     formatter = substitution.safe_formatter({}, Problems(), True)
     assert substitution.substitute_tree({"k": text}, formatter, Location("g.yml")) == {"k": expected}
-
-
-def test_the_general_loader_names_the_file() -> None:
-    with pytest.raises(CistreamsError) as caught:
-        substitution.load_substituted("a: &x 1\nb: *x\nb: 2\n", "g.yml",
-                                      substitution.safe_formatter({}, Problems(), True))
-    assert str(caught.value) == "g.yml:3: duplicate key 'b' (first defined on line 2)"
 
 
 def test_keys_that_are_not_strings_sort_by_type_then_text() -> None:

@@ -1,5 +1,5 @@
 """cistreams.output.files while it writes (issue 11): where the temp file lives and how it is
-named, what a failure at each step leaves behind, standard output with encoded pieces, and
+named, what a failure at each step leaves behind, standard output, and
 the mode of a new file. Every path is inside tmp_path."""
 
 from __future__ import annotations
@@ -10,48 +10,35 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from cistreams import output
 from cistreams.errors import CistreamsError
-from cistreams.yamlengine import Piece
 
 
-def _error(target: Path | str, text: str | Sequence[Piece] = "new\n") -> str:
+def _error(target: Path | str, text: str = "new\n") -> str:
     with pytest.raises(CistreamsError) as caught:
         output.write_atomic(str(target), text)
     return str(caught.value)
 
 
-class _Watching(Sequence[str]):
-    """Pieces that look at the target's folder between the first and the second piece."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.seen: list[str] = []
-
-    def __len__(self) -> int:
-        return 2
-
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]
-        return ("first\n", "second\n")[index]
-
-    def __iter__(self) -> Iterator[str]:
-        yield "first\n"
-        self.seen = sorted(p.name for p in self.folder.iterdir())
-        yield "second\n"
-
-
-def test_the_temp_file_is_beside_the_target_and_named_after_it(tmp_path: Path) -> None:
+def test_the_temp_file_is_beside_the_target_and_named_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out.yaml"
     target.write_text("previous\n")
-    pieces = _Watching(tmp_path)
-    output.write_atomic(str(target), pieces)
+    seen: list[str] = []
+    real_fsync = os.fsync
+
+    def watching(fd: int) -> None:  # written, not yet renamed: what is in the folder now
+        seen.extend(sorted(p.name for p in tmp_path.iterdir()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", watching)
+    output.write_atomic(str(target), "first\nsecond\n")
     assert target.read_text() == "first\nsecond\n"
-    [temp] = [name for name in pieces.seen if name != "out.yaml"]
+    [temp] = [name for name in seen if name != "out.yaml"]
     assert temp.startswith(".out.yaml.") and temp.endswith(".tmp") and len(temp) > len(".out.yaml..tmp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml"]
 
@@ -102,34 +89,20 @@ def test_a_failed_write_reports_itself_even_when_the_cleanup_fails(
     assert len(tried) == 1 and tried[0].startswith(".out.yaml.")
 
 
-class _Interrupted(Sequence[str]):
-    def __len__(self) -> int:
-        return 2
-
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]
-        return "partial\n"
-
-    def __iter__(self) -> Iterator[str]:
-        yield "partial\n"
-        raise KeyboardInterrupt
-
-
 def test_an_interrupted_write_is_still_an_interruption_when_the_cleanup_fails(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out.yaml"
     target.write_text("previous\n")
     tried = _failing_unlink(monkeypatch)
+
+    def ctrl_c(_fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        output.write_atomic(str(target), _Interrupted())
+        output.write_atomic(str(target), "partial\n")
     assert target.read_text() == "previous\n"
     assert len(tried) == 1
-
-
-def test_encoded_pieces_reach_standard_output_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    output.write_atomic("-", ["---\n", b"a: \xc3\xa9\n", memoryview(b"b: 2\n"), b"c: \xed\xa0\x80\n"])
-    assert out.getvalue() == "---\na: é\nb: 2\nc: \ud800\n"  # a lone surrogate passes through
 
 
 def test_text_reaches_standard_output_whole(monkeypatch: pytest.MonkeyPatch) -> None:

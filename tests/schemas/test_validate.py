@@ -223,15 +223,9 @@ CORPUS_2020 = corpus_dirs("*_2020-11-30")
 @pytest.mark.parametrize("data_dir", CORPUS_2020, ids=lambda p: p.name)
 @pytest.mark.parametrize("compat", [None, app.COMPAT_DOOZER_2020])
 def test_corpus_objects_validate(data_dir: Path, compat: str | None) -> None:
-    objects: list[dict[str, object]] = []
-
-    def capture(found: list[dict[str, object]]) -> str:
-        objects.extend(found)
-        return ""
-
     request = app.GenerateRequest(app.Source(str(data_dir), group_of(data_dir)),
                                   output="-", compat=compat)
-    app.generate(request, Problems(), dump=capture)
+    objects = app.render_request(request, Problems()).objects
     problems = [v for v in find_violations(objects, compat is not None)
                 if compat is None or f"{v.path}: {v.message}" != STRATEGY_WARNING]
     assert [str(p) for p in problems] == []

@@ -13,21 +13,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cistreams import yamlengine
-from cistreams.builddata import substitution
+from cistreams import yamlio
+from cistreams.builddata import files, substitution
 from cistreams.builddata.model import Repo, parse_repo
-from cistreams.errors import CistreamsError, FileRead, Location, Problems
+from cistreams.errors import CistreamsError, Location, Problems
 
 EXT_FILE = "group.ext.yml"
 
 
-def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems) -> dict[str, Any]:
+def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems,
+             log: files.FileLog) -> dict[str, Any]:
     """group.ext.yml with its includes resolved and vars substituted ({} when absent)."""
     path = data_dir / EXT_FILE
     if not os.path.lexists(path):  # present in any form: reading it says what is wrong
         return {}
-    raw = yamlengine.load_file(path, EXT_FILE, _resolver(data_dir, problems.files_read),
-                               problems.files_read)
+    raw = files.load_file(path, EXT_FILE, log, _resolver(data_dir, log))
     if raw is None:
         return {}
     where = Location(EXT_FILE)
@@ -38,7 +38,7 @@ def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems) -> d
     return merged
 
 
-def _resolver(data_dir: Path, log: list[FileRead]) -> yamlengine.IncludeResolver:
+def _resolver(data_dir: Path, log: files.FileLog) -> yamlio.IncludeResolver:
     root = data_dir.resolve()
 
     def include(pattern: str, where: Location) -> Any:
@@ -49,10 +49,10 @@ def _resolver(data_dir: Path, log: list[FileRead]) -> yamlengine.IncludeResolver
         if not matches:
             raise CistreamsError(f"!include {pattern}: no such file", where)
         if not glob.has_magic(pattern):
-            return yamlengine.load_file(root / matches[0], matches[0], log=log)
+            return files.load_file(root / matches[0], matches[0], log)
         items: list[Any] = []
         for match in matches:
-            loaded = yamlengine.load_file(root / match, match, log=log)
+            loaded = files.load_file(root / match, match, log)
             items.extend(loaded if isinstance(loaded, list) else [loaded])
         return items
 
@@ -69,7 +69,7 @@ def _matches(root: Path, pattern: str) -> list[str]:
 
 def merge(base: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     """`base` with `ext` merged in: mappings merge key by key, anything else is replaced."""
-    merged = yamlengine.MarkedMap(base)
+    merged = yamlio.MarkedMap(base)
     merged.line = getattr(base, "line", 0)
     merged.key_lines = dict(getattr(base, "key_lines", {}))
     merged.source = getattr(base, "source", "")
@@ -86,7 +86,7 @@ def list_repos(config: dict[str, Any], runtime_assembly: str, problems: Problems
     items = config.get("all_repos")
     if items is None:
         return []
-    where = Location(EXT_FILE, yamlengine.line_of(config, "all_repos"), "all_repos")
+    where = Location(EXT_FILE, yamlio.line_of(config, "all_repos"), "all_repos")
     if not isinstance(items, list):
         problems.error("must be a list of repos (from !include repos/*.yml)", where)
         return []
@@ -108,8 +108,8 @@ def list_repos(config: dict[str, Any], runtime_assembly: str, problems: Problems
 def _item_location(item: Any, parent: Location, index: int) -> Location:
     source = getattr(item, "source", "")
     if source:
-        return Location(source, yamlengine.line_of(item))
-    return parent.child(index, yamlengine.line_of(item))
+        return Location(source, yamlio.line_of(item))
+    return parent.child(index, yamlio.line_of(item))
 
 
 def _download_url(config: dict[str, Any]) -> str | None:

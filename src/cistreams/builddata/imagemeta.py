@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cistreams import yamlengine
-from cistreams.builddata import substitution
+from cistreams import yamlio
+from cistreams.builddata import files, substitution
 from cistreams.builddata.model import Entry, parse_entry
 from cistreams.errors import CistreamsError, Location, Problems
 
@@ -28,7 +28,8 @@ class ImageIndex:
     ineligible: dict[str, str] = field(default_factory=dict)
 
 
-def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems) -> ImageIndex:
+def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems,
+                log: files.FileLog) -> ImageIndex:
     """Every images/*.yml with content.source.ci_alignment.upstream_image, sorted by name."""
     index = ImageIndex()
     folder = data_dir / IMAGES_DIR
@@ -40,17 +41,18 @@ def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems) -
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
     for path in paths:
         try:
-            _add(index, path, fmt, problems)
+            _add(index, path, fmt, problems, log)
         except CistreamsError as exc:
             problems.add(exc)
     return index
 
 
-def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: Problems) -> None:
+def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: Problems,
+         log: files.FileLog) -> None:
     name, display = path.stem, f"{IMAGES_DIR}/{path.name}"
     where = Location(display)
     raw = substitution.substitute_tree(
-        yamlengine.load_file(path, display, log=problems.files_read), fmt, where)
+        files.load_file(path, display, log), fmt, where)
     if not isinstance(raw, dict):
         raise CistreamsError("image metadata must be a mapping", where)
     mode = raw.get("mode", "enabled")
@@ -63,11 +65,11 @@ def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: P
         index.ineligible[name] = f"is not enabled (mode: {mode})"
         return
     ci_where = where.child("content.source.ci_alignment",
-                           yamlengine.line_of(raw["content"]["source"], "ci_alignment"))
+                           yamlio.line_of(raw["content"]["source"], "ci_alignment"))
     config = dict(ci)
     if "final_user" not in config and raw.get("final_stage_user") is not None:
         config["final_user"] = str(raw["final_stage_user"])
-    config_map = yamlengine.MarkedMap(config)
+    config_map = yamlio.MarkedMap(config)
     config_map.line, config_map.key_lines = ci_where.line or 0, dict(ci.key_lines)
     entry = parse_entry(name, config_map, ci_where, problems, "image")
     if entry is not None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cistreams import yamlengine
-from cistreams.builddata import groupext, imagemeta, substitution
+from cistreams import yamlio
+from cistreams.builddata import files, groupext, imagemeta, substitution
 from cistreams.builddata.imagemeta import ImageIndex
 from cistreams.builddata.model import (
     Entry,
@@ -23,10 +23,7 @@ from cistreams.builddata.model import (
     parse_repo,
     version_text,
 )
-from cistreams.errors import CistreamsError, Location, Problems
-
-if TYPE_CHECKING:
-    pass
+from cistreams.errors import CistreamsError, FileRead, Location, Problems
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -52,7 +49,6 @@ class LoadOptions:
     doozer_2020: bool = False
     assembly: str = "stream"
     var_overrides: tuple[tuple[str, str], ...] = ()
-    jobs: int = 2  # processes that may read a big streams.yml (see yamlhalves)
 
 
 @dataclass(frozen=True)
@@ -63,27 +59,29 @@ class BuildData:
     group: Group
     entries: tuple[Entry, ...]
     images: ImageIndex
+    files_read: tuple[FileRead, ...] = ()  # what the output must never overwrite
 
 
 def load(data_dir: Path, options: LoadOptions, problems: Problems) -> BuildData:
     """Load, substitute and validate group.yml, streams.yml and (default mode) image metadata."""
-    group, variables = load_group(data_dir, options, problems)
-    entries = load_streams(data_dir, variables, options, problems)
+    log: files.FileLog = []
+    group, variables = load_group(data_dir, options, problems, log)
+    entries = load_streams(data_dir, variables, options, problems, log)
     # doozer 2020 never read image metadata; later doozer added its ci_alignment entries.
     images = ImageIndex() if options.doozer_2020 else \
-        imagemeta.load_images(data_dir, variables, problems)
-    return BuildData(data_dir, group, entries, images)
+        imagemeta.load_images(data_dir, variables, problems, log)
+    return BuildData(data_dir, group, entries, images, tuple(log))
 
 
-def load_group(data_dir: Path, options: LoadOptions,
-               problems: Problems) -> tuple[Group, dict[str, Any]]:
+def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
+               log: files.FileLog) -> tuple[Group, dict[str, Any]]:
     """The group config with vars substituted; stops early on errors that block the rest."""
     path = find_file(data_dir, "group")
     if path is None:
         raise CistreamsError(f"no group.yml in {data_dir} (is --data-path the build-data "
                              "checkout for this group?)")
     where = Location(path.name)
-    raw = yamlengine.load_file(path, path.name, log=problems.files_read)
+    raw = files.load_file(path, path.name, log)
     if not isinstance(raw, dict):
         raise CistreamsError("group config must be a mapping", where)
     variables = _variables(raw, options, where)
@@ -96,7 +94,7 @@ def load_group(data_dir: Path, options: LoadOptions,
     else:
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
         config = substitution.substitute_tree(raw, fmt, where)
-        config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems))
+        config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems, log))
     problems.check()  # a placeholder mistake would otherwise surface as a confusing name mismatch
     _check_name_and_freeze(config, options.group, where)
     variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
@@ -110,7 +108,7 @@ def load_group(data_dir: Path, options: LoadOptions,
     minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
     if major is None or minor is None:
         problems.error("vars.MAJOR and vars.MINOR must be set (numbers such as 4 and 17)",
-                       where.child("vars", yamlengine.line_of(raw, "vars")))
+                       where.child("vars", yamlio.line_of(raw, "vars")))
     group = Group(config["name"], major or "", minor or "", repos, where)
     return group, _stream_variables(raw, variables, options)
 
@@ -119,11 +117,11 @@ def _variables(raw: dict[str, Any], options: LoadOptions, where: Location) -> di
     declared = raw.get("vars", {})
     if not isinstance(declared, dict):
         raise CistreamsError("must be a mapping such as {MAJOR: 4, MINOR: 17}",
-                             where.child("vars", yamlengine.line_of(raw, "vars")))
+                             where.child("vars", yamlio.line_of(raw, "vars")))
     for key, value in declared.items():
         if not isinstance(value, str | int | float) or "\n" in str(value):
             raise CistreamsError("a var must be a one-line string or number",
-                                 where.child(f"vars.{key}", yamlengine.line_of(declared, key)))
+                                 where.child(f"vars.{key}", yamlio.line_of(declared, key)))
     variables = dict(declared)
     if not options.doozer_2020:
         # doozer injects these since mid-2021; group.yml plashet URLs use {runtime_assembly}.
@@ -144,7 +142,7 @@ def _stream_variables(raw: dict[str, Any], variables: dict[str, Any],
 
 def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) -> None:
     name = config.get("name")
-    name_where = where.child("name", yamlengine.line_of(config, "name"))
+    name_where = where.child("name", yamlio.line_of(config, "name"))
     if not isinstance(name, str):
         raise CistreamsError("group.yml needs a name (such as openshift-{MAJOR}.{MINOR})", name_where)
     if name != group:
@@ -157,13 +155,13 @@ def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) 
             f"automation for {group} is frozen (freeze_automation: "
             f"{'yes' if freeze is True else freeze}); nothing was "
             "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
-            where.child("freeze_automation", yamlengine.line_of(config, "freeze_automation")))
+            where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
 
 
 def _repos(config: dict[str, Any], where: Location, problems: Problems,
            sort: bool, doozer_2020: bool = False) -> tuple[Repo, ...]:
     raw = config.get("repos")
-    repos_where = where.child("repos", yamlengine.line_of(config, "repos"))
+    repos_where = where.child("repos", yamlio.line_of(config, "repos"))
     if raw is None:
         if doozer_2020 and "repos" in config:
             problems.error("must be a mapping of repo name to repo (doozer 2020 failed on an "
@@ -175,7 +173,7 @@ def _repos(config: dict[str, Any], where: Location, problems: Problems,
     if doozer_2020:
         _doozer_repos_check(config, raw, repos_where, problems)
     names = sorted(raw, key=str) if sort else list(raw)
-    parsed = (parse_repo(str(name), raw[name], repos_where.child(name, yamlengine.line_of(raw, name)),
+    parsed = (parse_repo(str(name), raw[name], repos_where.child(name, yamlio.line_of(raw, name)),
                          problems, doozer_2020=doozer_2020) for name in names)
     return tuple(repo for repo in parsed if repo is not None)
 
@@ -188,7 +186,7 @@ def _doozer_repos_check(config: dict[str, Any], repos: dict[Any, Any], where: Lo
         why = doozer_repo_problem(raw, arches)
         if why:
             problems.error(f"{why} (doozer 2020 refused such a repo definition)",
-                           where.child(name, yamlengine.line_of(repos, name)))
+                           where.child(name, yamlio.line_of(repos, name)))
 
 
 def _with_new_style(old: tuple[Repo, ...], new: list[Repo], problems: Problems) -> tuple[Repo, ...]:
@@ -203,24 +201,23 @@ def _with_new_style(old: tuple[Repo, ...], new: list[Repo], problems: Problems) 
 
 
 def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions,
-                 problems: Problems) -> tuple[Entry, ...]:
+                 problems: Problems, log: files.FileLog) -> tuple[Entry, ...]:
     """Every streams.yml entry in file order (none when the group has no streams file)."""
     path = find_file(data_dir, "streams")
     if path is None:
         return ()
     where = Location(path.name)
-    text = yamlengine.read_text(path, path.name, problems.files_read)
+    text = files.read_text(path, path.name, log)
     if options.doozer_2020:
-        raw = yamlengine.load(_doozer_format(text, variables, where, problems), path.name,
-                          jobs=options.jobs)
+        raw = yamlio.load(_doozer_format(text, variables, where, problems), path.name)
     else:
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
-        raw = substitution.load_substituted(text, path.name, fmt, options.jobs)
+        raw = substitution.substitute_tree(yamlio.load(text, path.name), fmt, where)
     if raw is None:
         return ()
     if not isinstance(raw, dict):
         raise CistreamsError("must be a mapping of stream name to stream", where)
-    parsed = (parse_entry(name, value, where.child(name, yamlengine.line_of(raw, name)), problems,
+    parsed = (parse_entry(name, value, where.child(name, yamlio.line_of(raw, name)), problems,
                           doozer_2020=options.doozer_2020)
               for name, value in raw.items())
     return tuple(entry for entry in parsed if entry is not None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cistreams.errors import Location, Problems, did_you_mean
-from cistreams.yamlengine import line_of
+from cistreams.yamlio import line_of
 
 EntryKind = Literal["stream", "image"]
 

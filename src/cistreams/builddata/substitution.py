@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from cistreams import yamlengine
+from cistreams import yamlio
 from cistreams.errors import CistreamsError, Location, Problems
-from cistreams.yamlengine import MarkedMap, MarkedSeq, line_of
+from cistreams.yamlio import MarkedMap, MarkedSeq, line_of
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
@@ -141,17 +141,6 @@ def _child(value: Any, fmt: Formatter, where: Location, key: Any, line: int | No
     return substitute_tree(value, fmt, where.child(key, line), sort_keys=sort_keys)
 
 
-def load_substituted(text: str, display_name: str, fmt: Formatter, jobs: int = 2) -> Any:
-    """Parse YAML text and substitute as it is read (the fast path), or parse, then
-    substitute_tree (anything the fast path does not build); the results are the same.
-    (`jobs`: see yamlengine.load_formatted.)"""
-    fast = yamlengine.load_formatted(text, display_name, fmt, jobs)
-    if fast is not yamlengine.NOT_BUILT:
-        return fast  # otherwise the general loader builds it, or reports it with its line
-    loaded = yamlengine.load(text, display_name)
-    return substitute_tree(loaded, fmt, Location(display_name))
-
-
 def _sort_key(item: tuple[Any, Any]) -> tuple[str, str]:
     key = item[0]
     return (type(key).__name__, str(key)) if not isinstance(key, str) else ("", key)
@@ -178,7 +167,7 @@ def doozer_redump(raw: Any, variables: Mapping[str, Any], substituted: Any,
         raise CistreamsError(f"doozer 2020 re-dumped group.yml and str.format'ed it with "
                              f"vars, which fails: {exc}{hint}", where) from None
     try:
-        reloaded = yamlengine.load(text, where.file)
+        reloaded = yamlio.load(text, where.file)
     except CistreamsError as exc:
         raise CistreamsError(f"doozer 2020 re-dumped group.yml and substituted vars into the "
                              f"text, which is then no longer valid YAML ({exc.message})",

@@ -68,7 +68,7 @@ def _object_diff(planned: Planned) -> str:
 def _text(obj: dict[str, Any] | None) -> str:
     if obj is None:
         return ""
-    from cistreams import yamlengine
+    from cistreams import yamlio
 
-    text = yamlengine.dump_readable([ownership.without_server_fields(obj)], jobs=1)
+    text = yamlio.dump_readable([ownership.without_server_fields(obj)])
     return text.removeprefix("---\n")

@@ -20,42 +20,31 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cistreams.errors import CistreamsError, FileRead
-
-if TYPE_CHECKING:
-    from cistreams.yamlengine import Piece
 
 STDOUT = "-"
 _IN_PLACE_FLAGS = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_atomic(target: str, text: str | Sequence[Piece],
-                 protected: Iterable[FileRead] = ()) -> None:
+def write_atomic(target: str, text: str, protected: Iterable[FileRead] = ()) -> None:
     """Write `text` to `target` ('-' is standard output), atomically where the file allows
-    (see the module doc); `protected` are files the output must never replace.
-
-    `text` may be a sequence of pieces, written one after another: strings, and bytes
-    already encoded as UTF-8.
-    """
-    pieces = [text] if isinstance(text, str) else text
+    (see the module doc); `protected` are files the output must never replace."""
     if target == STDOUT:
-        for piece in pieces:
-            sys.stdout.write(piece if isinstance(piece, str)
-                             else str(piece, "utf-8", "surrogatepass"))
+        sys.stdout.write(text)
         sys.stdout.flush()
         return
     refuse_build_data(target, protected)
     path, status, replace = _destination(target)
     if status is not None and stat.S_ISDIR(status.st_mode):
         raise CistreamsError(f"-o {target}: is a directory; name a file to write")
+    data = text.encode("utf-8")
     if replace:
-        _replace(path, pieces, target, status)
+        _replace(path, data, target, status)
     else:
-        _write_in_place(path, pieces, target, status)
+        _write_in_place(path, data, target, status)
 
 
 def refuse_build_data(target: str, protected: Iterable[FileRead]) -> None:
@@ -120,7 +109,7 @@ def _follow(link: Path, target: str) -> tuple[Path, os.stat_result | None, bool]
     return link, status, False
 
 
-def _replace(path: Path, pieces: Sequence[Piece], target: str,
+def _replace(path: Path, data: bytes, target: str,
              status: os.stat_result | None) -> None:
     """Write a temp file beside `path`, then rename it over `path` (atomic)."""
     folder = path.parent if str(path.parent) else Path()
@@ -133,7 +122,7 @@ def _replace(path: Path, pieces: Sequence[Piece], target: str,
         raise CistreamsError(f"-o {target}: cannot write in {folder}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            _write_pieces(handle.write, pieces)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp).chmod(mode)
@@ -148,7 +137,7 @@ def _replace(path: Path, pieces: Sequence[Piece], target: str,
         raise
 
 
-def _write_in_place(path: Path, pieces: Sequence[Piece], target: str,
+def _write_in_place(path: Path, data: bytes, target: str,
                     status: os.stat_result | None) -> None:
     """Open `path` for writing as it is (a device, a FIFO, a descriptor link) and write.
 
@@ -162,15 +151,10 @@ def _write_in_place(path: Path, pieces: Sequence[Piece], target: str,
         raise CistreamsError(f"-o {target}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            _write_pieces(handle.write, pieces)
+            handle.write(data)
             handle.flush()
     except OSError as exc:
         raise CistreamsError(f"-o {target}: cannot write: {exc.strerror}") from None
-
-
-def _write_pieces(write: Callable[[bytes | memoryview], object], pieces: Sequence[Piece]) -> None:
-    for piece in pieces:
-        write(piece.encode("utf-8") if isinstance(piece, str) else piece)
 
 
 def _new_file_mode() -> int:

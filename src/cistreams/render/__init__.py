@@ -1,4 +1,4 @@
-"""Stage 3, render: typed records in, BuildConfig and DaemonSet objects (plain dicts) out.
+"""Stage 2, render: typed records in, BuildConfig and DaemonSet objects (plain dicts) out.
 
 `render` applies each entry's transform (see `cistreams.transforms` for the templates and
 their registry), edits the Dockerfile (`dockerfile`), maps image references (`imageref`) and

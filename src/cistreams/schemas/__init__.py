@@ -1,4 +1,4 @@
-"""Stage 2, validate: every generated object checked against its API schema before writing.
+"""Stage 3, validate: every generated object checked against its API schema before writing.
 
 The OpenShift BuildConfig and Kubernetes DaemonSet schemas are bundled here as JSON (see
 SOURCES.md). `find_violations` checks objects (once per shape; jsonschema is imported only

@@ -17,7 +17,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-from cistreams import yamlengine
+from cistreams import yamlio
+from cistreams.builddata import files
 from cistreams.errors import CistreamsError, Location, Problems
 
 RepoWiring = Literal["dnf", "yum", "none"]
@@ -84,21 +85,21 @@ def parse_descriptor(name: str, raw: Any, origin: str, where: Location) -> Trans
     for key in raw:
         if key not in known:
             raise CistreamsError(f"unknown key (known: {', '.join(sorted(known))})",
-                                 where.child(key, yamlengine.line_of(raw, key)))
+                                 where.child(key, yamlio.line_of(raw, key)))
     repos = raw.get("repos")
     if repos not in _WIRINGS:
         raise CistreamsError(f"must be one of {', '.join(_WIRINGS)}, not {repos!r}",
-                             where.child("repos", yamlengine.line_of(raw, "repos")))
+                             where.child("repos", yamlio.line_of(raw, "repos")))
     family = _optional_str(raw, "family", where) or name.split("/", 1)[0]
     mirror = _optional_str(raw, "ci_mirror", where)
     profile = _optional_str(raw, "localdev_profile", where)
     if repos != "none" and (mirror is None or not _MIRROR.match(mirror)):
         raise CistreamsError("a host name (may use {MAJOR} and {MINOR}) is required when "
                              "repos is dnf or yum", where.child("ci_mirror",
-                                                                yamlengine.line_of(raw, "ci_mirror")))
+                                                                yamlio.line_of(raw, "ci_mirror")))
     if profile is not None and not _PROFILE.match(profile):
         raise CistreamsError("must be a short word such as el9",
-                             where.child("localdev_profile", yamlengine.line_of(raw, "localdev_profile")))
+                             where.child("localdev_profile", yamlio.line_of(raw, "localdev_profile")))
     seed = raw.get("doozer_2020", False)
     if not isinstance(seed, bool):
         raise CistreamsError("must be true or false", where.child("doozer_2020"))
@@ -111,7 +112,7 @@ def _optional_str(raw: dict[str, Any], key: str, where: Location) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise CistreamsError("must be a non-empty string", where.child(key, yamlengine.line_of(raw, key)))
+        raise CistreamsError("must be a non-empty string", where.child(key, yamlio.line_of(raw, key)))
     return value
 
 
@@ -120,13 +121,14 @@ def _bundled() -> tuple[dict[str, Transform], dict[str, str]]:
     templates: dict[str, str] = {}
     for name, folder in _iter_folders(_bundled_root()):
         where = Location(f"<bundled>/{name}/{DESCRIPTOR}")
-        raw = yamlengine.load(folder.joinpath(DESCRIPTOR).read_text("utf-8"), where.file)
+        raw = yamlio.load(folder.joinpath(DESCRIPTOR).read_text("utf-8"), where.file)
         transforms[name] = parse_descriptor(name, raw, "bundled", where)
         templates[name] = folder.joinpath(TEMPLATE).read_text("utf-8")
     return transforms, templates
 
 
-def load_registry(data_dir: Path | None, *, doozer_2020: bool, problems: Problems) -> Registry:
+def load_registry(data_dir: Path | None, *, doozer_2020: bool, problems: Problems,
+                  log: files.FileLog | None = None) -> Registry:
     """The bundled transforms, overridden and extended by the build data's ci_transforms/.
 
     In doozer-2020 mode only the six transforms doozer knew are valid and build data can
@@ -136,13 +138,13 @@ def load_registry(data_dir: Path | None, *, doozer_2020: bool, problems: Problem
     if doozer_2020:
         transforms = {n: t for n, t in transforms.items() if t.in_doozer_2020}
     if data_dir is not None:
-        _add_build_data(data_dir, transforms, templates, doozer_2020, problems)
+        _add_build_data(data_dir, transforms, templates, doozer_2020, problems, log)
     known = {n: templates[n] for n in transforms if n in templates}
     return Registry(transforms, known)
 
 
 def _add_build_data(data_dir: Path, transforms: dict[str, Transform], templates: dict[str, str],
-                    doozer_2020: bool, problems: Problems) -> None:
+                    doozer_2020: bool, problems: Problems, log: files.FileLog | None) -> None:
     root = data_dir / "ci_transforms"
     if not root.is_dir():
         return
@@ -159,13 +161,12 @@ def _add_build_data(data_dir: Path, transforms: dict[str, Transform], templates:
                     if not _NAME.match(name):
                         raise CistreamsError("a transform folder name must be lower-case "
                                              "letters, digits, '.' and '-'", where)
-                    raw = yamlengine.load_file(descriptor, where.file, log=problems.files_read)
+                    raw = files.load_file(descriptor, where.file, log)
                     transforms[name] = parse_descriptor(name, raw, rel, where)
                     if not has_template:
                         raise CistreamsError(f"the transform has no {TEMPLATE} beside its "
                                              "descriptor", Location(f"{rel}/{TEMPLATE}"))
                 if has_template:
-                    templates[name] = yamlengine.read_text(template, f"{rel}/{TEMPLATE}",
-                                                           problems.files_read)
+                    templates[name] = files.read_text(template, f"{rel}/{TEMPLATE}", log)
             except CistreamsError as exc:
                 problems.add(exc)

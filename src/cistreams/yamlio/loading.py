@@ -1,4 +1,4 @@
-"""Safe YAML loading that remembers lines, and the two deterministic YAML writers.
+"""Safe YAML loading that remembers lines: libyaml's parser, PyYAML's constructors.
 
 Loading builds plain dicts and lists (subclassed only to carry line numbers), so nothing
 outside this module needs to know about YAML nodes. Only the safe YAML tags are accepted:
@@ -9,14 +9,11 @@ would expand past a fixed size is rejected before anything is built from it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cistreams.errors import CistreamsError, FileRead, Location
-from cistreams.yamlengine import events
-from cistreams.yamlengine.reading import read_text
+from cistreams.errors import CistreamsError, Location
 
 # A real build-data file expands to well under a million nodes; an alias bomb expands to
 # billions. Counting the expansion on the node graph (memoized) costs one pass.
@@ -145,17 +142,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load(text: str, display_name: str, include_resolver: IncludeResolver | None = None,
-         jobs: int = 2) -> Any:
-    """Parse one YAML (or JSON) document safely; errors name `display_name` and the line.
-    (`jobs`: see events.load.)"""
-    if include_resolver is None:
-        try:
-            fast = events.load(text, display_name, MarkedMap, MarkedSeq, jobs=jobs)
-        except (yaml.YAMLError, RecursionError):
-            fast = events.FALLBACK  # the general path below reports it with its line
-        if fast is not events.FALLBACK:
-            return fast
+def load(text: str, display_name: str, include_resolver: IncludeResolver | None = None) -> Any:
+    """Parse one YAML (or JSON) document safely; errors name `display_name` and the line."""
     loader = _Loader(text)
     loader.display_name = display_name
     loader.include_resolver = include_resolver
@@ -180,25 +168,3 @@ def load(text: str, display_name: str, include_resolver: IncludeResolver | None 
         raise CistreamsError("the document is nested too deeply", Location(display_name)) from None
     finally:
         loader.dispose()
-
-
-def load_file(path: Path, display_name: str, include_resolver: IncludeResolver | None = None,
-              log: list[FileRead] | None = None) -> Any:
-    """Read and parse `path`; unreadable or non-UTF-8 files are user errors (see
-    `read_text`, which adds the file to `log`)."""
-    return load(read_text(path, display_name, log), display_name, include_resolver)
-
-
-Formatter = events.Formatter
-NOT_BUILT: Any = events.FALLBACK
-
-
-def load_formatted(text: str, display_name: str, formatter: Formatter, jobs: int = 2) -> Any:
-    """The document with `formatter` applied to every key and value that holds a brace, as
-    it is read; or NOT_BUILT when the fast path does not build this document (anchors,
-    tags, a syntax error), and `load` must read it (and report any error with its line).
-    With `jobs` >= 2 a big document is read by two processes (the same result)."""
-    try:
-        return events.load(text, display_name, MarkedMap, MarkedSeq, formatter, jobs)
-    except (yaml.YAMLError, RecursionError):
-        return NOT_BUILT

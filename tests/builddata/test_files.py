@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cistreams import yamlengine
+from cistreams.builddata import files
 from cistreams.errors import CistreamsError, FileRead
-from cistreams.yamlengine import reading
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
 
@@ -23,7 +22,7 @@ def _error(path: Path, read: bool = False) -> str:
     """The error reading `path`; only a file whose bytes were read is recorded."""
     log: list[FileRead] = []
     with pytest.raises(CistreamsError) as caught:
-        yamlengine.read_text(path, "streams.yml", log)
+        files.read_text(path, "streams.yml", log)
     assert len(log) == read
     return str(caught.value)
 
@@ -51,16 +50,16 @@ def _in_thread(call: Callable[[], object], unblock: Callable[[], None]) -> objec
 def test_text_is_utf8_with_universal_newlines(tmp_path: Path) -> None:
     path = tmp_path / "streams.yml"
     path.write_bytes("a: é\r\nb: 2\rc: 3\n".encode())
-    assert yamlengine.read_text(path, "streams.yml") == "a: é\nb: 2\nc: 3\n"
+    assert files.read_text(path, "streams.yml") == "a: é\nb: 2\nc: 3\n"
     with path.open(encoding="utf-8") as handle:  # what Path.read_text gave before
-        assert yamlengine.read_text(path, "streams.yml") == handle.read()
+        assert files.read_text(path, "streams.yml") == handle.read()
 
 
 def test_a_file_read_is_recorded_with_its_identity(tmp_path: Path) -> None:
     path = tmp_path / "group.yml"
     path.write_text("name: x\n")
     log: list[FileRead] = []
-    assert yamlengine.load_file(path, "group.yml", log=log) == {"name": "x"}
+    assert files.load_file(path, "group.yml", log=log) == {"name": "x"}
     status = path.stat()
     assert log == [FileRead("group.yml", str(path), status.st_dev, status.st_ino)]
 
@@ -73,7 +72,7 @@ def test_a_link_is_recorded_as_its_target(tmp_path: Path) -> None:
     link = tmp_path / "data" / "streams.yml"
     link.symlink_to("../shared/streams.yml")
     log: list[FileRead] = []
-    assert yamlengine.read_text(link, "streams.yml", log) == "a: 1\n"
+    assert files.read_text(link, "streams.yml", log) == "a: 1\n"
     assert log == [FileRead("streams.yml", str(real.resolve()), real.stat().st_dev,
                             real.stat().st_ino)]
 
@@ -125,7 +124,7 @@ def test_an_unreadable_file_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "streams.yml"
     os.mkfifo(fifo)
-    outcome = _in_thread(lambda: yamlengine.read_text(fifo, "streams.yml"),
+    outcome = _in_thread(lambda: files.read_text(fifo, "streams.yml"),
                          lambda: os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)))
     assert isinstance(outcome, CistreamsError)
     assert str(outcome) == "streams.yml: is a FIFO (named pipe), not a regular file"
@@ -137,12 +136,12 @@ def test_the_opened_descriptor_is_checked_and_a_fifo_never_blocks(
     fstat on the descriptor still refuses it."""
     fifo = tmp_path / "streams.yml"
     os.mkfifo(fifo)
-    monkeypatch.setattr(reading, "_recorded_path", lambda path, where: str(path))
+    monkeypatch.setattr(files, "_recorded_path", lambda path, where: str(path))
 
     def unblock() -> None:
         os.close(os.open(fifo, os.O_RDWR))  # a writer lets a blocking open return
 
-    outcome = _in_thread(lambda: yamlengine.read_text(fifo, "streams.yml"), unblock)
+    outcome = _in_thread(lambda: files.read_text(fifo, "streams.yml"), unblock)
     assert isinstance(outcome, CistreamsError)
     assert str(outcome) == "streams.yml: is a FIFO (named pipe), not a regular file"
 
@@ -176,7 +175,7 @@ def test_a_device_swapped_in_late_is_refused_by_fstat(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     device = tmp_path / "streams.yml"
     os.mknod(device, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # like /dev/zero: endless
-    monkeypatch.setattr(reading, "_recorded_path", lambda path, where: str(path))
+    monkeypatch.setattr(files, "_recorded_path", lambda path, where: str(path))
     assert _error(device) == "streams.yml: is a character device, not a regular file"
 
 
@@ -188,17 +187,16 @@ def test_a_block_device_is_an_error(tmp_path: Path) -> None:
 
 
 def test_size_limit_is_inclusive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 10)
     path = tmp_path / "streams.yml"
     path.write_bytes(b"a: 1234567")
-    assert yamlengine.read_text(path, "streams.yml") == "a: 1234567"
+    assert files.read_text(path, "streams.yml") == "a: 1234567"
     path.write_bytes(b"a: 12345678")
     assert _error(path) == ("streams.yml: is 11 bytes, larger than a build-data file may be "
                             "(10 bytes)")
 
 
 def test_the_real_limit_is_64_mb(tmp_path: Path) -> None:
-    assert reading.MAX_FILE_BYTES == 64 * 2**20
     path = tmp_path / "streams.yml"
     with path.open("wb") as handle:
         handle.truncate(64 * 2**20 + 1)  # sparse: no disk used
@@ -211,7 +209,7 @@ def test_a_file_larger_than_its_size_says_is_read_whole() -> None:
     cmdline = Path("/proc/self/cmdline")
     if not cmdline.exists() or cmdline.stat().st_size != 0:
         pytest.skip("needs Linux /proc")
-    assert reading.read_bytes(cmdline, "cmdline") == cmdline.read_bytes()
+    assert files.read_bytes(cmdline, "cmdline") == cmdline.read_bytes()
     assert len(cmdline.read_bytes()) > 1
 
 
@@ -219,8 +217,8 @@ def test_a_file_growing_past_the_limit_is_refused(monkeypatch: pytest.MonkeyPatc
     cmdline = Path("/proc/self/cmdline")
     if not cmdline.exists() or len(cmdline.read_bytes()) <= 10:
         pytest.skip("needs Linux /proc")
-    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 10)
     with pytest.raises(CistreamsError) as caught:
-        reading.read_bytes(cmdline, "streams.yml")
+        files.read_bytes(cmdline, "streams.yml")
     assert str(caught.value) == ("streams.yml: grew past 10 bytes while it was read, larger "
                                  "than a build-data file may be")

@@ -1,11 +1,13 @@
 """Reading one build-data file safely: a plain file, of bounded size, never a hang.
 
-Every build-data read goes through `read_text`. Something that exists under the name but
-is not a readable regular file (a directory, a dangling or looping symbolic link, a device,
-a FIFO) is an error naming the file, never "absent": treating it as absent would silently
-drop streams from the output. A FIFO is opened without blocking and a file is checked with
-fstat on the opened descriptor, so what was checked is what is read; a file larger than
-MAX_FILE_BYTES is refused before it is read into memory.
+Every build-data read goes through `read_text` (or `load_file`, which parses it too), and
+each file read is added to the run's log, so the output can never overwrite one.
+Something that exists under the name but is not a readable regular file (a directory, a
+dangling or looping symbolic link, a device, a FIFO) is an error naming the file, never
+"absent": treating it as absent would silently drop streams from the output. A FIFO is
+opened without blocking and a file is checked with fstat on the opened descriptor, so what
+was checked is what is read; a file larger than MAX_FILE_BYTES is refused before it is read
+into memory.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
+from cistreams import yamlio
 from cistreams.errors import CistreamsError, FileRead, Location
 
 # Real streams.yml files are under 1 MB; a file this large is a mistake (or /dev/zero's twin).
@@ -26,7 +30,16 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISSOCK, "a socket"))
 
 
-def read_text(path: Path, display_name: str, log: list[FileRead] | None = None) -> str:
+FileLog = list[FileRead]
+
+
+def load_file(path: Path, display_name: str, log: FileLog | None,
+              include_resolver: yamlio.IncludeResolver | None = None) -> Any:
+    """Read and parse `path` (see `read_text` and `yamlio.load`)."""
+    return yamlio.load(read_text(path, display_name, log), display_name, include_resolver)
+
+
+def read_text(path: Path, display_name: str, log: FileLog | None = None) -> str:
     """The UTF-8 text of `path` (newlines as Python's text mode reads them), or a
     CistreamsError naming `display_name`; the file is added to `log` when given."""
     data = read_bytes(path, display_name, log)
