@@ -63,6 +63,7 @@ class Api:
     client: httpx.Client
     server: str
     impersonate: str | None = None
+    credentials: str = ""  # where they come from (kubeconfig and context), for messages
     sleep: Callable[[float], None] = time.sleep
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
