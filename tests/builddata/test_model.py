@@ -159,7 +159,8 @@ def test_a_full_entry() -> None:
     assert (errors, warnings) == ([], [])
     assert entry == model.Entry("s", "rhel-8/golang", "r/n/i:t", "r/n/b:t", "1001", ENTRY_WHERE,
                                 {"transform": 2, "upstream_image_base": 3, "upstream_image": 4,
-                                 "final_user": 5, "mirror": 6})
+                                 "final_user": 5, "mirror": 6},
+                                mirror=model.MirrorSpec(enabled=True))
     assert str(entry.where("upstream_image")) == "streams.yml:4: s.upstream_image"
     assert str(entry.where("okd")) == "streams.yml:1: s.okd"
 

@@ -20,6 +20,7 @@ from cistreams.builddata.model import (
     doozer_repo_problem,
     is_frozen,
     parse_entry,
+    parse_group_mirror,
     parse_repo,
     version_text,
 )
@@ -109,7 +110,8 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
     if major is None or minor is None:
         problems.error("vars.MAJOR and vars.MINOR must be set (numbers such as 4 and 17)",
                        where.child("vars", yamlio.line_of(raw, "vars")))
-    group = Group(config["name"], major or "", minor or "", repos, where)
+    mirror = None if options.doozer_2020 else parse_group_mirror(config, where, problems)
+    group = Group(config["name"], major or "", minor or "", repos, where, mirror)
     return group, _stream_variables(raw, variables, options)
 
 

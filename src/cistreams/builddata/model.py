@@ -48,6 +48,7 @@ class Group:
     minor: str
     repos: tuple[Repo, ...]
     location: Location
+    mirror: GroupMirror | None = None  # what `mirror` reads (None: doozer-2020 mode)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Entry:
     location: Location
     key_lines: Mapping[str, int] = field(default_factory=dict)
     kind: EntryKind = "stream"
+    mirror: MirrorSpec = field(default_factory=lambda: MirrorSpec())
 
     def where(self, key: str) -> Location:
         """The location of `key` within this entry."""
@@ -222,8 +224,10 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
         lines = dict(key_lines)  # read from YAML: every key has its line already
     else:
         lines = {str(k): line_of(raw, k) or where.line or 0 for k in raw}
+    mirror = MirrorSpec() if doozer_2020 else parse_mirror_spec(raw, where, problems)
     return Entry(name, values["transform"], values["upstream_image"],
-                 values["upstream_image_base"], values.get("final_user"), where, lines, kind)
+                 values["upstream_image_base"], values.get("final_user"), where, lines, kind,
+                 mirror)
 
 
 def _is_str(value: object) -> bool:
@@ -251,3 +255,72 @@ def _describe(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return f"{type(value).__name__} {value!r}"
+
+
+# -- what `mirror` reads (issue 18) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MirrorSpec:
+    """An entry's keys for `mirror`: its source image and the copies it asks for."""
+
+    image: str | None = None  # a pullspec, or a short brew name (`openshift/golang-builder:v1`)
+    enabled: bool = False  # mirror: true
+    manifest_list: bool = False  # mirror_manifest_list: true keeps the whole list
+    extra_destinations: tuple[str, ...] = ()  # upstream_image_mirror, in file order
+
+
+@dataclass(frozen=True)
+class GroupMirror:
+    """group.yml's keys for `mirror`: where short image names resolve, and the arches."""
+
+    brew_image_host: str | None
+    brew_image_namespace: str | None
+    arches: tuple[str, ...]
+    location: Location  # of `urls` (or the group), for "needed but missing" errors
+
+
+def parse_mirror_spec(raw: dict[str, Any], where: Location, problems: Problems) -> MirrorSpec:
+    """image, mirror, mirror_manifest_list and upstream_image_mirror (booleans are checked
+    with the other boolean keys; a wrong one counts as false here)."""
+    image = raw.get("image")
+    if "image" in raw and (not isinstance(image, str) or not image.strip()):
+        problems.error(f"must be a pullspec or an image name, not {_describe(image)}",
+                       where.child("image", line_of(raw, "image")))
+        image = None
+    extra = raw.get("upstream_image_mirror")
+    destinations: tuple[str, ...] = ()
+    if extra is not None:
+        if isinstance(extra, list) and all(isinstance(x, str) and x.strip() for x in extra):
+            destinations = tuple(extra)
+        else:
+            problems.error(f"must be a list of pullspecs, not {_describe(extra)}",
+                           where.child("upstream_image_mirror",
+                                       line_of(raw, "upstream_image_mirror")))
+    return MirrorSpec(image if isinstance(image, str) else None, raw.get("mirror") is True,
+                      raw.get("mirror_manifest_list") is True, destinations)
+
+
+def parse_group_mirror(config: dict[str, Any], where: Location,
+                       problems: Problems) -> GroupMirror:
+    """urls.brew_image_host, urls.brew_image_namespace and the arches (arches_override
+    first, as doozer; x86_64 alone when neither is set)."""
+    urls = config.get("urls")
+    urls_where = where.child("urls", line_of(config, "urls"))
+    if urls is not None and not isinstance(urls, dict):
+        problems.error("must be a mapping such as {brew_image_host: ...}", urls_where)
+        urls = None
+    found = {key: (urls or {}).get(key) for key in ("brew_image_host", "brew_image_namespace")}
+    for key, value in found.items():
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.error(f"must be a non-empty string, not {_describe(value)}",
+                           urls_where.child(key, line_of(urls, key)))
+            found[key] = None
+    key = "arches_override" if config.get("arches_override") else "arches"
+    arches = config.get(key, ["x86_64"])
+    if not isinstance(arches, list) or not all(isinstance(a, str) for a in arches):
+        problems.error("must be a list of architectures such as [x86_64, aarch64]",
+                       where.child(key, line_of(config, key)))
+        arches = []
+    return GroupMirror(found["brew_image_host"], found["brew_image_namespace"], tuple(arches),
+                       urls_where if urls is not None else where)
