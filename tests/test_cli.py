@@ -132,3 +132,39 @@ def test_image_filter_needs_the_default_mode() -> None:
     result = run_cli("gen-buildconfigs", "--data-path", str(LAYOUT_2025), "-g", "openshift-4.21",
                      "--image", "x", "--compat", "doozer-2020", "-o", "-")
     assert result.code == 2
+
+
+def _kaboom(monkeypatch: pytest.MonkeyPatch) -> None:
+    def generate(*_: object, **__: object) -> None:
+        raise RuntimeError("kaboom")
+    monkeypatch.setattr(app, "generate", generate)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_is_accepted_before_and_after_the_verb(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    _kaboom(monkeypatch)
+    monkeypatch.delenv("CISTREAMS_DEBUG", raising=False)
+    verb = ["gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-"]
+    args = ["--debug", *verb] if where == "before" else [*verb, "--debug"]
+    result = run_cli(*args)
+    assert result.code == 3
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+
+
+def test_debug_as_the_value_of_another_option_is_not_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    _kaboom(monkeypatch)
+    monkeypatch.delenv("CISTREAMS_DEBUG", raising=False)
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                     "-o", "-", "--stream", "--debug")
+    assert result.code == 3
+    assert "Traceback" not in result.stderr
+    assert result.stderr.endswith("kaboom (rerun with --debug for the traceback)\n")
+
+
+def test_a_run_leaves_the_garbage_collector_on() -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                   "-o", "-").code == 0
+    assert gc.isenabled()

@@ -177,9 +177,9 @@ def test_the_connection_defaults(fresh_cli: ModuleType, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize(("args", "error"), [
-    (("--max-inflight", "0"), "Error: Invalid value for '--max-inflight': 0 is not in the range 1<=x<=64."),
-    (("--max-inflight", "65"), "Error: Invalid value for '--max-inflight': 65 is not in the range 1<=x<=64."),
-    (("--request-timeout", "soon"), "Error: Invalid value for '--request-timeout': 'soon' is not a "
+    (("--max-inflight", "0"), "error: Invalid value for '--max-inflight': 0 is not in the range 1<=x<=64."),
+    (("--max-inflight", "65"), "error: Invalid value for '--max-inflight': 65 is not in the range 1<=x<=64."),
+    (("--request-timeout", "soon"), "error: Invalid value for '--request-timeout': 'soon' is not a "
                                     "duration (e.g. 30s, 1m, 0 for none)"),
 ])
 def test_connection_option_mistakes_exit_2(fresh_cli: ModuleType, args: tuple[str, ...], error: str) -> None:
@@ -192,7 +192,7 @@ def test_connection_option_mistakes_exit_2(fresh_cli: ModuleType, args: tuple[st
 def test_a_var_must_be_key_equals_value(fresh_cli: ModuleType, text: str) -> None:
     result = run(fresh_cli, "check", "--data-path", "d", "-g", "g", "--var", text)
     assert result.code == 2
-    assert result.stderr.splitlines()[-1] == f"Error: Invalid value for --var: '{text}' is not KEY=VALUE"
+    assert result.stderr.splitlines()[-1] == f"error: Invalid value for --var: '{text}' is not KEY=VALUE"
 
 
 def test_main_reads_the_command_line_when_given_none(fresh_cli: ModuleType,
