@@ -132,3 +132,18 @@ def test_delete_carries_a_uid_precondition() -> None:
 def test_tries_and_backoff_are_the_documented_ones() -> None:
     assert (api_module.TRIES, api_module.BACKOFF_SECONDS) == (3, 0.5)
     assert {429, 500, 502, 503, 504} == api_module.RETRIED_STATUS
+
+
+def test_a_401_is_not_retried_and_raises_for_the_whole_run() -> None:
+    waits: list[float] = []
+    api = make_api(answers(httpx.Response(401, json={"message": "Unauthorized"})), waits)
+    api.credentials = "kubeconfig k, context c"
+    with pytest.raises(api_module.Unauthorized) as raised:
+        api.get("/x")
+    assert str(raised.value) == (f"{SERVER}: the credentials of kubeconfig k, context c were "
+                                 "rejected (HTTP 401: Unauthorized); log in again or renew the "
+                                 "token")
+    assert (api.requests, waits) == (1, [])
+    bare = make_api(answers(httpx.Response(401, json={"message": "Unauthorized"})))
+    with pytest.raises(api_module.Unauthorized, match=r"^\S+: the credentials were rejected"):
+        bare.get("/x")

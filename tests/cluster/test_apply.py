@@ -21,6 +21,7 @@ GROUP = "openshift-4.7"
 BC = f"/apis/{kinds.BUILDCONFIG.group}/v1/namespaces/ci/buildconfigs"
 DS = "/apis/apps/v1/namespaces/ci/daemonsets"
 GOLANG_BC = "builder-rhel-8-golang-1.15-openshift-4.7--art-builder"
+FIRST_BC = "builder-rhel-8-base-openshift-4.7--art-builder"  # the first the example renders
 DAEMONSET = "art-managed-openshift-4.7-dont-gc-me-bro"
 
 
@@ -151,11 +152,46 @@ def test_nobody_is_refused_and_nothing_is_written(
     out.write_text("previous\n")
     run = gen(clean_cluster, data, "--as", "nobody", out=out)
     assert run.code == 1
-    assert "nothing was applied: the server refused 7 of 7 objects" in run.stderr
-    assert 'HTTP 403: buildconfigs.build.openshift.io "' in run.stderr
-    assert "Traceback" not in run.stderr
+    # one line for each cause (the right to read BuildConfigs, DaemonSets), with its count
+    forbidden = ('refused by the server: HTTP 403: {plural} "{name}" is forbidden: User "nobody" '
+                 'cannot get resource "{resource}" in API group "{group}" in the namespace "ci"')
+    assert run.stderr.splitlines() == [
+        "error: nothing was applied: the server refused 7 of 7 objects in a dry run",
+        f"error: 6 objects (buildconfig.build.openshift.io/{FIRST_BC} and 5 more): "
+        + forbidden.format(plural="buildconfigs.build.openshift.io", name=FIRST_BC,
+                           resource="buildconfigs", group="build.openshift.io"),
+        f"error: daemonset.apps/{DAEMONSET}: "
+        + forbidden.format(plural="daemonsets.apps", name=DAEMONSET, resource="daemonsets",
+                           group="apps")]
     assert live(clean_cluster) == {}
     assert out.read_text() == "previous\n"  # a refused apply leaves the output file too
+
+
+def wrong_token(cluster: TestCluster, folder: Path) -> Path:
+    """A kubeconfig for the cluster whose token the server does not know."""
+    path = folder / "wrong-token"
+    path.write_text(cluster.kubeconfig("admin").read_text().replace(cluster.token("admin"),
+                                                                     "not-a-token"))
+    return path
+
+
+def test_a_rejected_token_is_one_line_with_the_count(
+        clean_cluster: TestCluster, data: Path, tmp_path: Path) -> None:
+    kubeconfig = wrong_token(clean_cluster, tmp_path)
+    out = tmp_path / "out.yaml"
+    run = run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", "-o", str(out),
+                  "--apply", "--kubeconfig", str(kubeconfig))
+    assert run.code == 1
+    assert run.stderr.splitlines() == [
+        f"error: {clean_cluster.server}: the credentials of kubeconfig {kubeconfig}, context "
+        "admin were rejected (HTTP 401: Unauthorized); log in again or renew the token; nothing "
+        "was applied (7 objects)"]
+    assert not out.exists() and live(clean_cluster) == {}
+    diff = run_cli("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig", str(kubeconfig))
+    assert diff.code == 2
+    [line] = diff.stderr.splitlines()
+    assert line.endswith("were rejected (HTTP 401: Unauthorized); log in again or renew the "
+                         "token; nothing was compared (7 objects)"), line
 
 
 def test_a_user_without_daemonset_rights_writes_nothing_at_all(
@@ -354,3 +390,22 @@ def test_objects_that_fail_our_schema_check_never_reach_the_cluster(
     run = gen(clean_cluster, data)
     assert run.code == 1 and "bogus" in run.stderr
     assert contacted == [] and live(clean_cluster) == {}
+
+
+def test_refusals_are_one_line_per_cause_with_the_count() -> None:
+    from cistreams.cluster.apply import by_cause
+
+    def ref(name: str, kind: kinds.Kind = kinds.BUILDCONFIG) -> kinds.Ref:
+        return kinds.Ref(kind, "ci", name)
+
+    forbidden = 'HTTP 403: buildconfigs "{}" is forbidden: User "u" cannot get'
+    failures = [(ref("a"), forbidden.format("a")), (ref("b"), "HTTP 422: spec.x: bad"),
+                (ref("c"), forbidden.format("c")), (ref("d"), "HTTP 422: spec.y: bad"),
+                (ref("e"), forbidden.format("e")), (ref("ds", kinds.DAEMONSET), "HTTP 503: busy"),
+                (ref("f"), "HTTP 503: busy")]
+    assert by_cause(failures) == [
+        "3 objects (buildconfig.build.openshift.io/a and 2 more): " + forbidden.format("a"),
+        "buildconfig.build.openshift.io/b: HTTP 422: spec.x: bad",
+        "buildconfig.build.openshift.io/d: HTTP 422: spec.y: bad",
+        "2 objects (daemonset.apps/ds and 1 more): HTTP 503: busy"]
+    assert by_cause([]) == []

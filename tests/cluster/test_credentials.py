@@ -86,3 +86,15 @@ def test_a_plugin_that_gives_no_token_is_one_line_naming_file_and_context(
         f"error: kubeconfig {kubeconfig}, context via-plugin: {expected}"]
     assert live(clean_cluster) == {}
     assert not (data.parent / "out.yaml").exists()
+
+
+def test_a_token_the_server_rejects_is_one_line_naming_file_and_context(
+        clean_cluster: TestCluster, data: Path, tmp_path: Path) -> None:
+    kubeconfig = exec_kubeconfig(clean_cluster, tmp_path, "ok", token="expired")
+    run = apply_with(kubeconfig, data)
+    assert run.code == 1
+    assert run.stderr.splitlines() == [
+        f"error: {clean_cluster.server}: the credentials of kubeconfig {kubeconfig}, context "
+        "via-plugin were rejected (HTTP 401: Unauthorized); log in again or renew the token; "
+        "nothing was applied (7 objects)"]
+    assert live(clean_cluster) == {}

@@ -1,8 +1,9 @@
 """A thin, typed REST layer over the API server: the few calls apply, diff and prune need.
 
 Every request is retried (three tries) when the connection fails or times out, or the server
-answers 429 or 5xx, waiting as Retry-After asks (else a growing backoff); any other answer is
-returned to the caller, who decides what a 404 or a 422 means. Requests are counted, for the
+answers 429 or 5xx, waiting as Retry-After asks (else a growing backoff); a 401 raises
+`Unauthorized` (the credentials, not the object); any other answer is returned to the
+caller, who decides what a 404 or a 422 means. Requests are counted, for the
 report and the benchmark. Tokens and keys live only inside the HTTP client: nothing here puts
 a header or a credential into a message.
 """
@@ -35,6 +36,10 @@ METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 
 class ListRefused(CistreamsError):
     """The server answered a list request with an error (forbidden, say)."""
+
+
+class Unauthorized(CistreamsError):
+    """The server rejected the credentials (HTTP 401): no request of the run can succeed."""
 
 
 @dataclass
@@ -137,6 +142,11 @@ class Api:
             wait, problem, answer, final = self._try(method, path, params, content, headers,
                                                      attempt)
             last = answer or last
+            if final and answer is not None and answer.status == 401:
+                # about the credentials, not the object: one error for the run, not one a request
+                whose = f" of {self.credentials}" if self.credentials else ""
+                raise Unauthorized(f"{self.server}: the credentials{whose} were rejected (HTTP "
+                                   f"401: {answer.reason}); log in again or renew the token")
             if final:
                 return answer  # type: ignore[return-value]  # final answers are never None
             if attempt < TRIES:

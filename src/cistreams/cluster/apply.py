@@ -291,14 +291,31 @@ def refusals(planned: Sequence[Planned]) -> list[str]:
     return [f"{p.ref}: refused by the server: {p.refusal}" for p in planned if p.refusal]
 
 
+def by_cause(failures: Sequence[tuple[Ref, str]]) -> list[str]:
+    """One line per cause: objects whose messages differ only by their own name share one
+    line with their count (a missing right is not repeated for each of 500 objects)."""
+    causes: dict[str, tuple[str, list[Ref]]] = {}
+    for ref, text in failures:
+        key = text.replace(f'"{ref.name}"', '""')  # the server quotes the name in its messages
+        causes.setdefault(key, (text, []))[1].append(ref)
+    return [f"{_who(refs)}: {text}" for text, refs in causes.values()]
+
+
+def _who(refs: Sequence[Ref]) -> str:
+    if len(refs) == 1:
+        return str(refs[0])
+    return f"{len(refs)} objects ({refs[0]} and {len(refs) - 1} more)"
+
+
 def prepare(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
             progress: Progress | None = None) -> list[Planned]:
-    """The plan of every object; raises, listing each refusal, when the server refuses any."""
+    """The plan of every object; raises, with one line per cause, when the server refuses
+    any."""
     planned = plan(api, objects, inflight, progress)
-    refused = refusals(planned)
+    refused = [(p.ref, f"refused by the server: {p.refusal}") for p in planned if p.refusal]
     if refused:
         raise several(f"nothing was applied: the server refused {len(refused)} of "
-                      f"{len(planned)} objects in a dry run", refused)
+                      f"{len(planned)} objects in a dry run", by_cause(refused))
     return planned
 
 
@@ -309,30 +326,30 @@ def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
         writes = [p for p in planned if p.action != UNCHANGED]
         written: list[Ref] = []
 
-        def write(item: Planned) -> str:
-            line = _write(api, item)
-            if not line:
+        def write(item: Planned) -> tuple[Ref, str]:
+            problem = _write(api, item)
+            if not problem:
                 written.append(item.ref)  # list.append is atomic: safe across the workers
-            return line
+            return item.ref, problem
 
         try:
-            failed = [f for f in run_all(writes, write, inflight, progress) if f]
+            failed = [f for f in run_all(writes, write, inflight, progress) if f[1]]
         except CistreamsError as exc:  # the server went away mid-run
             raise CistreamsError(f"{exc}; {len(written)} of {len(writes)} changed objects "
                                  "were written before it stopped, the others are as they "
                                  "were: run again to converge") from None
         if failed:
             raise several(f"{len(failed)} objects failed after a clean dry run (run again "
-                          "to converge)", failed)
+                          "to converge)", by_cause(failed))
     return Report(planned, dry_run, api.server, api.requests)
 
 
 def _write(api: Api, planned: Planned) -> str:
-    """Write one object; an error line, or '' on success."""
+    """Write one object; what went wrong, or '' on success."""
     if planned.live is not None and planned.hand_tools:
         patch = ownership.takeover_patch(planned.live, planned.ref.kind.api_version)
         answer = api.json_patch(planned.ref.path, patch, dry_run=False)
         if not answer.ok:
-            return f"{planned.ref}: cannot take the object over: {_refusal(answer)}"
+            return f"cannot take the object over: {_refusal(answer)}"
     answer = api.apply(planned.ref.path, planned.desired, dry_run=False)
-    return "" if answer.ok else f"{planned.ref}: {_refusal(answer)}"
+    return "" if answer.ok else _refusal(answer)

@@ -16,7 +16,7 @@ from typing import Any
 from cistreams.cluster import apply as applying
 from cistreams.cluster import diff as diffing
 from cistreams.cluster import prune as pruning
-from cistreams.cluster.api import Api
+from cistreams.cluster.api import Api, Unauthorized
 from cistreams.cluster.connection import connect
 from cistreams.options import ApplyOptions, ConnectionOptions
 
@@ -60,6 +60,9 @@ def prepare_apply(objects: Sequence[dict[str, Any]], options: ApplyOptions,
         advance = progress("checking", len(objects)) if progress else None
         planned = applying.prepare(api, objects, options.connection.max_inflight, advance)
         stale = _prunable(api, objects, options) if options.prune else []
+    except Unauthorized as exc:
+        api.client.close()
+        raise Unauthorized(f"{exc}; nothing was applied ({len(objects)} objects)") from None
     except BaseException:
         api.client.close()
         raise
@@ -79,11 +82,12 @@ def _prunable(api: Api, objects: Sequence[dict[str, Any]],
     for item in stale:  # the delete's own dry run: rights and admission, before any write
         answer = api.delete(item.ref.path, item.uid, dry_run=True)
         if not answer.ok and answer.status != 404:
-            refused.append(f"{item.ref}: refused by the server: HTTP {answer.status}: "
-                           f"{answer.reason}")
+            refused.append((item.ref, f"refused by the server: HTTP {answer.status}: "
+                                      f"{answer.reason}"))
     if refused:
         raise applying.several(f"nothing was applied: the server refused {len(refused)} "
-                               "of the deletes --prune needs, in a dry run", refused)
+                               "of the deletes --prune needs, in a dry run",
+                               applying.by_cause(refused))
     return stale
 
 
@@ -99,5 +103,7 @@ def run_diff(objects: Sequence[dict[str, Any]], connection: ConnectionOptions,
         if prune:
             diffing.add_removals(report, pruning.find_stale(api, objects, whole=True))
         return report
+    except Unauthorized as exc:
+        raise Unauthorized(f"{exc}; nothing was compared ({len(objects)} objects)") from None
     finally:
         api.client.close()
