@@ -266,7 +266,13 @@ def test_diff_errors_exit_two(clean_cluster: TestCluster, data: Path) -> None:
     run = run_cli("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig",
                   str(clean_cluster.kubeconfig("nobody")))
     assert run.code == 2
-    assert "refused by the server: HTTP 403" in run.stderr
+    lines = run.stderr.splitlines()
+    assert lines[0] == "error: the server refused 7 of 7 objects in a dry run", lines
+    assert lines[1].startswith(f"error: 6 objects (buildconfig.build.openshift.io/{FIRST_BC} and "
+                               "5 more): refused by the server: HTTP 403: "), lines
+    assert lines[2].startswith(f"error: daemonset.apps/{DAEMONSET}: refused by the server: HTTP "
+                               "403: "), lines
+    assert len(lines) == 3
 
 
 def test_an_unreachable_server_is_one_clear_line(

@@ -286,9 +286,9 @@ def _refusal(answer: Answer) -> str:
     return f"HTTP {answer.status}: {reason}"
 
 
-def refusals(planned: Sequence[Planned]) -> list[str]:
-    """One line per object the server refused in the dry run."""
-    return [f"{p.ref}: refused by the server: {p.refusal}" for p in planned if p.refusal]
+def refused(planned: Sequence[Planned]) -> list[tuple[Ref, str]]:
+    """Each object the server refused in the dry run, with why."""
+    return [(p.ref, f"refused by the server: {p.refusal}") for p in planned if p.refusal]
 
 
 def by_cause(failures: Sequence[tuple[Ref, str]]) -> list[str]:
@@ -312,10 +312,10 @@ def prepare(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     """The plan of every object; raises, with one line per cause, when the server refuses
     any."""
     planned = plan(api, objects, inflight, progress)
-    refused = [(p.ref, f"refused by the server: {p.refusal}") for p in planned if p.refusal]
-    if refused:
-        raise several(f"nothing was applied: the server refused {len(refused)} of "
-                      f"{len(planned)} objects in a dry run", by_cause(refused))
+    failures = refused(planned)
+    if failures:
+        raise several(f"nothing was applied: the server refused {len(failures)} of "
+                      f"{len(planned)} objects in a dry run", by_cause(failures))
     return planned
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from cistreams.cluster import ownership
 from cistreams.cluster.api import Api
-from cistreams.cluster.apply import Planned, Progress, plan, refusals, several
+from cistreams.cluster.apply import Planned, Progress, by_cause, plan, refused, several
 from cistreams.cluster.prune import Stale
 
 
@@ -32,10 +32,10 @@ def diff(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
          progress: Progress | None = None) -> DiffReport:
     """Plan every object (dry run only) and diff live against the dry-run result."""
     planned = plan(api, objects, inflight, progress, keep_bodies=True)
-    refused = refusals(planned)
-    if refused:
-        raise several(f"the server refused {len(refused)} of {len(planned)} objects in a "
-                      "dry run", refused)
+    failures = refused(planned)
+    if failures:
+        raise several(f"the server refused {len(failures)} of {len(planned)} objects in a "
+                      "dry run", by_cause(failures))
     chunks = [d for d in (_object_diff(p) for p in planned) if d]
     return DiffReport("".join(chunks), len(chunks), len(planned))
 
