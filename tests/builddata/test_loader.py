@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from cistreams import builddata
-from cistreams.builddata import LoadOptions, checkout
+from cistreams.builddata import LoadOptions
 from cistreams.errors import CistreamsError, Problems
 
 GROUP = """\
@@ -128,87 +127,3 @@ def test_find_file_prefers_yaml_then_yml_then_json(tmp_path: Path) -> None:
     for ext in (".json", ".yml", ".yaml"):
         (tmp_path / f"streams{ext}").write_text("{}")
     assert builddata.find_file(tmp_path, "streams") == tmp_path / "streams.yaml"
-
-
-@pytest.mark.parametrize(("path", "remote"), [
-    ("/data/ocp-build-data", False), ("relative/dir", False), ("file:///srv/data", False),
-    ("https://github.com/openshift-eng/ocp-build-data", True),
-    ("ssh://git@github.com/openshift-eng/ocp-build-data.git", True),
-    ("git@github.com:openshift-eng/ocp-build-data.git", True),
-])
-def test_remote_detection(path: str, remote: bool) -> None:
-    assert builddata.is_remote(path) is remote
-
-
-def _git(*args: str, cwd: Path | None = None) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
-    work = tmp_path / "src"
-    work.mkdir()
-    _git("init", "-q", "-b", "openshift-4.17", cwd=work)
-    write(work)
-    override = work / "ci_transforms" / "rhel-8" / "golang"
-    override.mkdir(parents=True)
-    (override / "Dockerfile").write_text("FROM replaced-by-buildconfig\n# from the build data\n")
-    _git("add", "-A", cwd=work)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data", cwd=work)
-    bare = tmp_path / "ocp-build-data.git"
-    _git("clone", "-q", "--bare", str(work), str(bare))
-    return bare
-
-
-def test_clone_then_reuse_a_clean_clone(remote: Path, tmp_path: Path) -> None:
-    dest = tmp_path / "wd" / "ocp-build-data"
-    builddata.clone_or_update(str(remote), "openshift-4.17", dest)
-    assert (dest / "group.yml").is_file()
-    marker = dest / ".git" / "kept"
-    marker.write_text("")
-    builddata.clone_or_update(str(remote), "openshift-4.17", dest)
-    assert marker.exists()  # reused, not re-cloned
-
-
-def test_a_clone_with_local_edits_is_never_discarded(remote: Path, tmp_path: Path) -> None:
-    dest = tmp_path / "wd" / "ocp-build-data"
-    builddata.clone_or_update(str(remote), "openshift-4.17", dest)
-    (dest / "group.yml").write_text("edited")
-    with pytest.raises(CistreamsError, match="local changes"):
-        builddata.clone_or_update(str(remote), "openshift-4.17", dest)
-    assert (dest / "group.yml").read_text() == "edited"
-
-
-def test_a_missing_branch_is_a_clear_error(remote: Path, tmp_path: Path) -> None:
-    with pytest.raises(CistreamsError, match=r"cannot clone branch 'openshift-9\.9'"):
-        builddata.clone_or_update(str(remote), "openshift-9.9", tmp_path / "x")
-
-
-def test_git_is_run_with_argument_lists(tmp_path: Path) -> None:
-    calls: list[list[str]] = []
-
-    def fake(argv: object) -> subprocess.CompletedProcess[str]:
-        calls.append(list(argv))  # type: ignore[call-overload]
-        return subprocess.CompletedProcess(argv, 0, "", "")  # type: ignore[arg-type]
-
-    url = "git@example.com:org/data; rm -rf /.git"
-    builddata.locate(url, "openshift-4.17", tmp_path, fake)
-    assert calls[-1][:6] == ["git", "clone", "--quiet", "--depth", "1", "--branch"]
-    assert calls[-1][-2] == url  # one argument, never interpreted by a shell
-
-
-def test_cli_renders_from_a_remote_without_a_working_dir(
-        remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The clone lives in a temporary folder; transforms must be read before it is removed."""
-    from helpers import run_cli
-
-    def is_remote(path: str) -> bool:
-        return path == str(remote)
-
-    monkeypatch.setattr(builddata, "is_remote", is_remote)
-    monkeypatch.setattr(checkout, "is_remote", is_remote)
-    out = tmp_path / "out.yaml"
-    result = run_cli("--data-path", str(remote), "-g", "openshift-4.17", "gen-buildconfigs",
-                     "-o", str(out))
-    assert result.code == 0, result.stderr
-    assert "# from the build data" in out.read_text()
