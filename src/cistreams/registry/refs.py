@@ -71,3 +71,10 @@ def parse(text: str) -> Pullspec:
 def is_tag(text: str) -> bool:
     """True when `text` may be used as a tag (128 characters at most, no `/` or `:`)."""
     return bool(_TAG.fullmatch(text))
+
+
+def parse_repository(text: str) -> Pullspec:
+    """A repository without tag or digest (`quay.io/openshift/ci`), or ValueError."""
+    if "@" in text or ":" in text.partition("/")[2]:
+        raise ValueError("must be a repository, without a tag or digest")
+    return replace(parse(f"{text}:latest"), tag=None)
