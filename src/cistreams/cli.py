@@ -8,14 +8,16 @@ Exit codes: 0 success, 1 a mistake in the input (a one-line message per problem)
 from __future__ import annotations
 
 import io
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from cistreams import __version__
-from cistreams.commands import check, diff, gen_buildconfigs, shared
+from cistreams.commands import check, diff, gen_buildconfigs, mirror, shared
 from cistreams.commands.shared import CONTEXT, EXIT_BUG, EXIT_USAGE, EXIT_USER, STATE, Globals
 from cistreams.errors import CistreamsError
 
@@ -64,11 +66,33 @@ for _command in (gen_buildconfigs.gen_buildconfigs,):
 for _command in (diff.diff, check.check):
     cli.add_command(_command)
 
+# mirror (issue 18): a doozer verb, so in both forms too
+images_streams.add_command(mirror.mirror)
+cli.add_command(mirror.mirror)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C: a run that CI stops says what it did, as after Ctrl-C."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _interrupt_code(exc: BaseException) -> int | None:
+    """130 when `exc` comes from Ctrl-C, 143 from SIGTERM (the shells' 128 + signal)."""
+    cause = exc.__cause__
+    if isinstance(cause, KeyboardInterrupt):
+        return 128 + (signal.SIGTERM if isinstance(cause, Terminated) else signal.SIGINT)
+    return None
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console-script entry point)."""
     args = list(sys.argv[1:] if argv is None else argv)
     STATE.reset()
+    on_main = threading.current_thread() is threading.main_thread()  # signals need it
+    previous = signal.signal(signal.SIGTERM, _terminated) if on_main else None
     try:
         code = cli.main(args=args, prog_name="cistreams", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -76,12 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         _show_usage_error(exc)
         return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_USER
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
+    except click.exceptions.Abort as exc:
+        code = _interrupt_code(exc) or 130
+        click.echo("terminated" if code == 128 + signal.SIGTERM else "aborted", err=True)
+        return code
     except CistreamsError as exc:
         shared.echo_error(str(exc))
-        return EXIT_USER
+        return _interrupt_code(exc) or EXIT_USER
     except Exception as exc:
         if STATE.debug:
             import traceback
@@ -90,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"cistreams: internal error: {type(exc).__name__}: {exc}"
                    + ("" if STATE.debug else " (rerun with --debug for the traceback)"), err=True)
         return EXIT_BUG
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     # click returns the code of an Exit raised inside a command when not in standalone mode
     return code if isinstance(code, int) else 0
 

@@ -69,53 +69,46 @@ class Planned:
         return f" ({'; '.join(notes)})" if notes else ""
 
 
-@dataclass
-class Report:
-    """What an apply did (or, in a dry run, would do), object by object."""
+class WriteLog:
+    """What the write phase has done so far: the objects begun, written and failed (read
+    when a run is cut short). `done` is called in the plan's order, once an object and every
+    write before it are done; report.Shown overrides it to show each line then."""
 
-    planned: list[Planned]
-    dry_run: bool
-    server: str
-    requests: int = 0
-    pruned: list[str] = field(default_factory=list)  # one line per stale object
+    def __init__(self) -> None:
+        self.begun: list[Ref] = []
+        self.written: list[Planned] = []  # as the server confirmed them
+        self.failed: list[Ref] = []
+        self.writes = 0  # how many objects the phase writes
 
-    def lines(self) -> list[str]:
-        """One line per object, as kubectl prints them."""
-        suffix = " (server dry run)" if self.dry_run else ""
-        return [f"{p.ref} {p.action}{p.note}{suffix}" for p in self.planned] + self.pruned
-
-    def summary(self) -> str:
-        """One line: how many objects of each outcome, and how many drifted."""
-        counts = {a: sum(p.action == a for p in self.planned)
-                  for a in (CREATED, CONFIGURED, UNCHANGED)}
-        drifted = sum(1 for p in self.planned if p.note)
-        verb = "would apply" if self.dry_run else "applied"
-        if self.pruned:
-            counts["pruned"] = sum(" pruned" in line for line in self.pruned)
-        parts = ", ".join(f"{n} {a}" for a, n in counts.items())
-        extra = f" ({drifted} taken over or set back)" if drifted else ""
-        return (f"{verb} {len(self.planned)} objects to {self.server}: {parts}{extra}; "
-                f"{self.requests} requests")
+    def done(self, item: Planned, problem: str) -> None:
+        """One more object's turn, in the plan's order: written, or failed with `problem`."""
 
 
 def run_all(items: Sequence[T], work: Callable[[T], R], inflight: int,
-            progress: Progress | None = None) -> list[R]:
+            progress: Progress | None = None,
+            each: Callable[[T, R], None] | None = None) -> list[R]:
     """`work` on every item with at most `inflight` at once; results in the items' order.
-    An error stops new items and is raised once the items in flight are done. Ctrl-C
-    returns at once: the workers are daemon threads, so the process exits without waiting
-    for their requests (sent or not, the next run converges)."""
+    After each item, in the items' order (once it and every item before it are done),
+    `progress()` and `each(item, result)`. An error stops new items and is raised once the
+    items in flight are done. Ctrl-C returns at once: the workers are daemon threads, so the
+    process exits without waiting for their requests (sent or not, the next run converges)."""
+    def after(item: T, result: R) -> None:
+        if progress:
+            progress()
+        if each:
+            each(item, result)
+
     if inflight <= 1 or len(items) <= 1:
         results = []
         for item in items:
             results.append(work(item))
-            if progress:
-                progress()
+            after(item, results[-1])
         return results
-    return _in_threads(items, work, inflight, progress)
+    return _in_threads(items, work, inflight, after)
 
 
 def _in_threads(items: Sequence[T], work: Callable[[T], R], inflight: int,
-                progress: Progress | None) -> list[R]:
+                after: Callable[[T, R], None]) -> list[R]:
     """run_all with `inflight` worker threads."""
     slots: list[Future[R]] = [Future() for _ in items]
     order, lock, stop = iter(range(len(items))), threading.Lock(), threading.Event()
@@ -140,7 +133,7 @@ def _in_threads(items: Sequence[T], work: Callable[[T], R], inflight: int,
         thread.start()
     interrupted = False
     try:
-        return [_wait(slot, progress) for slot in slots]
+        return [_wait(item, slot, after) for item, slot in zip(items, slots, strict=True)]
     except KeyboardInterrupt:
         interrupted = True
         raise
@@ -150,11 +143,10 @@ def _in_threads(items: Sequence[T], work: Callable[[T], R], inflight: int,
             thread.join()
 
 
-def _wait(slot: Future[R], progress: Progress | None) -> R:
-    """The slot's result (or its error, raised), then one step of progress."""
+def _wait(item: T, slot: Future[R], after: Callable[[T, R], None]) -> R:
+    """The slot's result (or its error, raised), once `after` was told of it."""
     result = slot.result()
-    if progress:
-        progress()
+    after(item, result)
     return result
 
 
@@ -319,29 +311,30 @@ def prepare(api: Api, objects: Sequence[dict[str, Any]], inflight: int,
     return planned
 
 
-def execute(api: Api, planned: list[Planned], dry_run: bool, inflight: int,
-            progress: Progress | None = None) -> Report:
-    """Write every planned object that would change (nothing in a dry run)."""
-    if not dry_run:
-        writes = [p for p in planned if p.action != UNCHANGED]
-        written: list[Ref] = []
+def execute(api: Api, planned: list[Planned], log: WriteLog, inflight: int) -> None:
+    """Write every planned object that would change, telling `log` as each is done."""
+    writes = [p for p in planned if p.action != UNCHANGED]
+    log.writes = len(writes)
 
-        def write(item: Planned) -> tuple[Ref, str]:
-            problem = _write(api, item)
-            if not problem:
-                written.append(item.ref)  # list.append is atomic: safe across the workers
-            return item.ref, problem
+    def write(item: Planned) -> str:
+        log.begun.append(item.ref)  # list.append is atomic: safe across the workers
+        problem = _write(api, item)
+        if problem:
+            log.failed.append(item.ref)
+        else:
+            log.written.append(item)
+        return problem
 
-        try:
-            failed = [f for f in run_all(writes, write, inflight, progress) if f[1]]
-        except CistreamsError as exc:  # the server went away mid-run
-            raise CistreamsError(f"{exc}; {len(written)} of {len(writes)} changed objects "
-                                 "were written before it stopped, the others are as they "
-                                 "were: run again to converge") from None
-        if failed:
-            raise several(f"{len(failed)} objects failed after a clean dry run (run again "
-                          "to converge)", by_cause(failed))
-    return Report(planned, dry_run, api.server, api.requests)
+    try:
+        problems = run_all(writes, write, inflight, each=log.done)
+    except CistreamsError as exc:  # the server went away mid-run
+        raise CistreamsError(f"{exc}; {len(log.written)} of {len(writes)} changed objects "
+                             "were written before it stopped, the others are as they were: "
+                             "run again to converge") from None
+    failed = [(p.ref, problem) for p, problem in zip(writes, problems, strict=True) if problem]
+    if failed:
+        raise several(f"{len(failed)} objects failed after a clean dry run (run again to "
+                      "converge)", by_cause(failed))
 
 
 def _write(api: Api, planned: Planned) -> str:

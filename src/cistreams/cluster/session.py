@@ -4,7 +4,7 @@ Split in two so that the app can stop between them: `prepare_apply` connects, dr
 every object and, with --prune, lists the stale objects and dry-runs their deletes (raising,
 with nothing written anywhere, when the server refuses any or there are too many to
 prune); the output file is written; then `ApplySession.commit` writes to the cluster and,
-only once every object applied cleanly, prunes.
+only once every object applied cleanly, prunes, showing each report line as it goes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from cistreams.cluster import apply as applying
 from cistreams.cluster import diff as diffing
 from cistreams.cluster import prune as pruning
+from cistreams.cluster import report as reporting
 from cistreams.cluster.api import Api, Unauthorized
 from cistreams.cluster.connection import connect
 from cistreams.options import ApplyOptions, ConnectionOptions
@@ -32,29 +33,37 @@ class ApplySession:
     planned: list[applying.Planned]
     options: ApplyOptions
     stale: list[pruning.Stale]
-    progress: ProgressFactory | None = None
+    echo: Callable[[str], None] = reporting.echo_stderr
 
-    def commit(self) -> applying.Report:
-        """Write every object that would change, then prune (nothing with --dry-run)."""
-        writes = sum(p.action != applying.UNCHANGED for p in self.planned)
-        progress = self.progress("applying", writes) if self.progress and writes else None
+    def commit(self) -> reporting.Report:
+        """Write every object that would change, then prune (nothing with --dry-run). Each
+        report line is shown (`echo`) as its object is done, so the returned report's
+        `lines()` are empty; a run cut short raises Interrupted, saying what was written."""
+        report = reporting.Report(self.planned, self.options.dry_run, self.api.server)
+        shown = reporting.Shown(report, self.echo)
+        shown.stale = len(self.stale)
         inflight = self.options.connection.max_inflight
         try:
-            report = applying.execute(self.api, self.planned, self.options.dry_run, inflight,
-                                      progress)
+            if not self.options.dry_run:
+                applying.execute(self.api, self.planned, shown, inflight)
             # reached only when every object applied cleanly: execute raises otherwise
-            report.pruned = applying.run_all(
-                self.stale, lambda s: pruning.delete(self.api, s, self.options.dry_run),
-                inflight)
+            shown.objects_done()
+            applying.run_all(self.stale,
+                             lambda s: pruning.delete(self.api, s, self.options.dry_run),
+                             inflight, each=shown.pruned)
             report.requests = self.api.requests
             return report
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as cistreams.cli raises it
+            raise reporting.Interrupted(shown.interrupted()) from exc
         finally:
             self.api.client.close()
 
 
 def prepare_apply(objects: Sequence[dict[str, Any]], options: ApplyOptions,
-                  as_user: str | None, progress: ProgressFactory | None = None) -> ApplySession:
-    """Connect and dry-run every object; raises when the server refuses any."""
+                  as_user: str | None, progress: ProgressFactory | None = None,
+                  echo: Callable[[str], None] | None = None) -> ApplySession:
+    """Connect and dry-run every object; raises when the server refuses any. The session's
+    report lines go to `echo` (standard error by default) as they happen."""
     api = connect(options.connection, as_user)
     try:
         advance = progress("checking", len(objects)) if progress else None
@@ -63,10 +72,14 @@ def prepare_apply(objects: Sequence[dict[str, Any]], options: ApplyOptions,
     except Unauthorized as exc:
         api.client.close()
         raise Unauthorized(f"{exc}; nothing was applied ({len(objects)} objects)") from None
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as cistreams.cli raises it
+        api.client.close()
+        raise reporting.Interrupted("interrupted during the dry run: nothing was applied "
+                                    f"({len(objects)} objects)") from exc
     except BaseException:
         api.client.close()
         raise
-    return ApplySession(api, planned, options, stale, progress)
+    return ApplySession(api, planned, options, stale, echo or reporting.echo_stderr)
 
 
 def _prunable(api: Api, objects: Sequence[dict[str, Any]],
