@@ -86,18 +86,13 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
     if not isinstance(raw, dict):
         raise CistreamsError("group config must be a mapping", where)
     variables = _variables(raw, options, where)
-    if options.doozer_2020 and "vars" not in raw:
-        config = raw  # doozer 2020 substituted (and re-sorted) only when vars existed
-    elif options.doozer_2020:
-        fmt = substitution.doozer_formatter(variables)
-        config = substitution.substitute_tree(raw, fmt, where, sort_keys=True)
-        config = substitution.doozer_redump(raw, variables, config, where)
-    else:
-        fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
-        config = substitution.substitute_tree(raw, fmt, where)
-        config = groupext.merge(config, groupext.load_ext(data_dir, variables, problems, log))
-    problems.check()  # a placeholder mistake would otherwise surface as a confusing name mismatch
-    _check_name_and_freeze(config, options.group, where)
+    config = _substituted(data_dir, raw, variables, options, where, problems, log)
+    reported = _keys_in_error(problems, where)
+    try:  # every problem of the run is reported together: streams.yml is still checked
+        _check_name_and_freeze(config, options.group, where, reported)
+    except CistreamsError as exc:  # the wrong group or a frozen one: nothing else matters
+        problems.add(exc)
+        problems.check()
     variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
     # doozer 2020's order: as written, or sorted by the keys *before* substitution (vars).
     repos = _repos(config, where, problems, sort=not options.doozer_2020,
@@ -110,9 +105,28 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
     if major is None or minor is None:
         problems.error("vars.MAJOR and vars.MINOR must be set (numbers such as 4 and 17)",
                        where.child("vars", yamlio.line_of(raw, "vars")))
+        problems.check()  # every stream's tags need them: its errors would only repeat this
     mirror = None if options.doozer_2020 else parse_group_mirror(config, where, problems)
-    group = Group(config["name"], major or "", minor or "", repos, where, mirror)
+    # a name in error (a placeholder) is taken as the group's, against follow-up errors
+    name = config.get("name") if "name" not in reported else options.group
+    name = name if isinstance(name, str) else options.group
+    group = Group(name, major or "", minor or "", repos, where, mirror)
     return group, _stream_variables(raw, variables, options)
+
+
+def _substituted(data_dir: Path, raw: dict[str, Any], variables: dict[str, Any],
+                 options: LoadOptions, where: Location, problems: Problems,
+                 log: files.FileLog) -> Any:
+    """group.yml with its vars substituted (and group.ext.yml merged in, default mode)."""
+    if options.doozer_2020 and "vars" not in raw:
+        return raw  # doozer 2020 substituted (and re-sorted) only when vars existed
+    if options.doozer_2020:
+        fmt = substitution.doozer_formatter(variables)
+        config = substitution.substitute_tree(raw, fmt, where, sort_keys=True)
+        return substitution.doozer_redump(raw, variables, config, where)
+    safe = substitution.safe_formatter(variables, problems, unknown_is_error=True)
+    config = substitution.substitute_tree(raw, safe, where)
+    return groupext.merge(config, groupext.load_ext(data_dir, variables, problems, log))
 
 
 def _variables(raw: dict[str, Any], options: LoadOptions, where: Location) -> dict[str, Any]:
@@ -142,7 +156,28 @@ def _stream_variables(raw: dict[str, Any], variables: dict[str, Any],
     return variables
 
 
-def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) -> None:
+def _keys_in_error(problems: Problems, where: Location) -> set[str]:
+    """The group config's top-level keys that already have an error (a placeholder)."""
+    return {e.location.keypath.split(".", 1)[0] for e in problems.errors
+            if e.location is not None and e.location.file in (where.file, groupext.EXT_FILE)}
+
+
+def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location,
+                           reported: set[str]) -> None:
+    """The name must be the group's, and the group must not be frozen. A key with an error
+    already (an unknown placeholder) is not judged again: its value is half substituted."""
+    if "name" not in reported:
+        _check_name(config, group, where)
+    freeze = config.get("freeze_automation")
+    if "freeze_automation" not in reported and is_frozen(freeze):
+        raise CistreamsError(
+            f"automation for {group} is frozen (freeze_automation: "
+            f"{'yes' if freeze is True else freeze}); nothing was "
+            "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
+            where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
+
+
+def _check_name(config: dict[str, Any], group: str, where: Location) -> None:
     name = config.get("name")
     name_where = where.child("name", yamlio.line_of(config, "name"))
     if not isinstance(name, str):
@@ -151,13 +186,6 @@ def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location) 
         raise CistreamsError(f"'{name}' does not match --group '{group}'. Was this group copied "
                              "without updating group.yml, or is the wrong branch checked out?",
                              name_where)
-    freeze = config.get("freeze_automation")
-    if is_frozen(freeze):
-        raise CistreamsError(
-            f"automation for {group} is frozen (freeze_automation: "
-            f"{'yes' if freeze is True else freeze}); nothing was "
-            "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
-            where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
 
 
 def _repos(config: dict[str, Any], where: Location, problems: Problems,
