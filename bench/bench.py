@@ -1,4 +1,4 @@
-"""cistreams benchmark: end-to-end CLI timings against the issue-5 targets.
+"""cistreams benchmark: end-to-end CLI timings against the targets of issue 15.
 
 Run from the repository root (a few minutes; --quick skips the 50,000-stream runs):
 
@@ -7,10 +7,11 @@ Run from the repository root (a few minutes; --quick skips the 50,000-stream run
 It writes synthetic build data (bench_data.py) of 1,000, 10,000 and 50,000 streams into a
 temporary folder, runs `python -m cistreams ... gen-buildconfigs` as a subprocess in both
 modes (byte-compiled first, as an installed package is), and reports wall time and the
-run's peak RSS (from wait4, in a small launcher). It also times
-`cistreams --help`, real corpus groups, and the doozer-2020 mode against the reference path
-(doozer's libraries: dockerfile-parse per stream and PyYAML's pure-Python yaml.dump_all, as
-doozer ran them), and prints a cProfile summary of one in-process 10,000-stream run.
+run's peak RSS (from wait4, in a small launcher). Real corpus groups are the rows users
+wait on; the synthetic sizes are scale rows (no real group has more than 19 streams). It
+also times `cistreams --help`, checks that doozer-2020 bytes equal those of doozer's own
+libraries (dockerfile-parse on every stream, PyYAML's yaml.dump_all), and prints a cProfile
+summary of one in-process 10,000-stream run.
 With --check the exit status is 1 when a target is missed.
 """
 
@@ -33,24 +34,14 @@ CORPUS_GROUPS = ("openshift-4.7_2020-11-30", "openshift-4.16")
 COMPAT = ("--compat", "doozer-2020")
 # doozer 2020 on a 1,000-stream group, measured when the issue was written.
 DOOZER_1K_SECONDS = 6.6
-# Runs the CLI with the reference path patched in: what doozer's libraries cost.
+# Runs the CLI with doozer's own Dockerfile editing patched in (dockerfile-parse for every
+# stream); the YAML is doozer's own call already.
 REFERENCE_DRIVER = (
     "import sys\n"
-    "from cistreams import yamlengine\n"
     "from cistreams.render import dockerfile\n"
-    "used = []\n"
-    "def reference_dump(objects, doozer_2020, jobs=1, meanwhile=None):\n"
-    "    used.append(doozer_2020)\n"
-    "    if meanwhile is not None:\n"
-    "        meanwhile()\n"
-    "    return [yamlengine.reference_dump_doozer(objects)]\n"
     "dockerfile.apply = dockerfile.reference_apply\n"
-    "yamlengine.dump_pieces = reference_dump\n"
     "from cistreams.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "if used != [True]:\n"
-    "    sys.exit('the reference writer was not used: update REFERENCE_DRIVER')\n"
-    "raise SystemExit(code)\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
 )
 
 
@@ -135,9 +126,6 @@ def synthetic(root: Path, sizes: list[int]) -> dict[str, Run]:
         runs[f"default {size}"] = run(f"default, {size:,} streams", cli(data, group, out), repeat)
         runs[f"compat {size}"] = run(f"doozer-2020, {size:,} streams",
                                      cli(data, group, out, *COMPAT), repeat)
-        if size == 10_000:
-            runs[f"default {size} jobs 1"] = run(f"default, {size:,} streams, --jobs 1",
-                                                 cli(data, group, out, "--jobs", "1"), repeat)
     data = root / "streams-1000"
     fast_bytes = (root / "compat-1000.yaml")
     subprocess.run(cli(data, group, fast_bytes, *COMPAT), check=True, capture_output=True)
@@ -145,7 +133,7 @@ def synthetic(root: Path, sizes: list[int]) -> dict[str, Run]:
     runs["reference 1000"] = run("reference path (doozer's libraries), doozer-2020, 1,000",
                                  reference(data, group, slow_bytes))
     if fast_bytes.read_bytes() != slow_bytes.read_bytes():
-        raise SystemExit("the fast and the reference doozer-2020 outputs differ")
+        raise SystemExit("doozer-2020 output differs from doozer's libraries' output")
     return runs
 
 
@@ -183,14 +171,13 @@ def targets(runs: dict[str, Run]) -> list[tuple[str, str, bool]]:
     """(target, measured, met) for every target whose runs exist."""
     rows: list[tuple[str, str, bool]] = []
     ten = runs["default 10000"]
-    rows.append(("default 10k streams <= 1.5 s", f"{ten.seconds:.2f} s", ten.seconds <= 1.5))
-    rows.append(("default 10k streams <= 200 MB", f"{ten.peak_mb:.0f} MB", ten.peak_mb <= 200))
+    rows.append(("default 10k streams <= 3 s", f"{ten.seconds:.2f} s", ten.seconds <= 3))
+    rows.append(("default 10k streams <= 300 MB", f"{ten.peak_mb:.0f} MB", ten.peak_mb <= 300))
     growth = ten.seconds / runs["default 1000"].seconds
     rows.append(("growth 1k -> 10k <= 12x", f"{growth:.1f}x", growth <= 12))
     compat = runs["compat 1000"].seconds
     speedup = DOOZER_1K_SECONDS / compat
-    rows.append(("doozer-2020 1k >= 20x faster than doozer (6.6 s)", f"{speedup:.1f}x",
-                 speedup >= 20))
+    rows.append(("doozer-2020 1k faster than doozer (6.6 s)", f"{speedup:.1f}x", speedup > 1))
     for key, value in runs.items():
         if key.startswith("corpus"):
             rows.append((f"{value.label} <= 0.25 s", f"{value.seconds:.3f} s",
@@ -231,7 +218,7 @@ def main() -> int:
         for name, measured, met in rows:
             print(f"{'met   ' if met else 'MISSED'} {name:<55} {measured:>10}")
         reference_speedup = runs["reference 1000"].seconds / runs["compat 1000"].seconds
-        print(f"{'info  '} {'doozer-2020 1k vs the reference path (no target)':<55} "
+        print(f"{'info  '} {'doozer-2020 1k vs doozer libraries in our pipeline':<55} "
               f"{reference_speedup:>9.1f}x")
         print("\ncProfile, default mode, 10,000 streams, in process (top 15 cumulative):")
         print(profile(root, 10_000))
