@@ -58,7 +58,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/builddata/test_data_files.py", "tests/test_bad_inputs.py", "tests/test_cases.py"),
     "src/cistreams/builddata/substitution.py": (
         "tests/builddata/test_substitution.py", "tests/builddata/test_loader.py"),
-    "src/cistreams/output/files.py": ("tests/output/test_files.py", "tests/output/test_files_writing.py"),
+    "src/cistreams/output/files.py": ("tests/output/test_files.py",),
     "src/cistreams/cli.py": (
         "tests/test_cli_options.py", "tests/test_cli.py", "tests/test_cli_exit_codes.py",
         "tests/test_cli_diff_output.py"),
