@@ -34,6 +34,7 @@ R = TypeVar("R")
 # Points NAMESPACE/IMAGESTREAM:TAG at a pullspec; returns what it did (patched, added,
 # unchanged) or raises CistreamsError.
 Patcher = Callable[[TagPatch, str], str]
+Emit = Callable[["EntryReport"], None]
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def _missing(source: Pullspec, message: str) -> Outcome:
 
 
 def run(plans: Sequence[EntryPlan], tool: Skopeo, patch: Patcher, options: Options,
-        emit: Callable[[EntryReport], None]) -> list[EntryReport]:
+        emit: Emit) -> list[EntryReport]:
     """Every entry's plan (see the module doc); `emit` sees each report in order."""
     return in_order(list(plans), lambda p: run_entry(p, tool, patch, options), options.inflight,
                     emit)

@@ -1,0 +1,262 @@
+"""`mirror`: ART's images to where CI reads them, by digest, in parallel (doozer's
+`images:streams mirror`). The plan and the run are `registry.plan` and `registry.run`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cistreams import options
+from cistreams.commands.shared import CONTEXT, EXIT_USER, print_warnings, source_options
+from cistreams.errors import CistreamsError, Problems, one_line
+from cistreams.registry import plan as planning
+from cistreams.registry import run as running
+from cistreams.registry.refs import parse_repository
+from cistreams.registry.skopeo import DEFAULT_CERTS, Skopeo
+
+if TYPE_CHECKING:
+    from cistreams.cluster.api import Api
+
+
+@dataclass(frozen=True)
+class MirrorRequest:
+    """Everything `mirror` was asked to do."""
+
+    source: options.Source
+    streams: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    only_if_missing: bool = False
+    dry_run: bool = False
+    settings: planning.Settings = field(default_factory=planning.Settings)
+    registry_auth: Path | None = None
+    registry_certs: Path = DEFAULT_CERTS
+    max_inflight: int = 8
+    connection: options.ConnectionOptions = field(default_factory=options.ConnectionOptions)
+    as_user: str | None = None
+
+
+@dataclass
+class ClusterPatcher:
+    """Patches imagestream tags over one connection, opened at the first patch (a run
+    without QCI destinations, or a dry run, never connects)."""
+
+    connection: options.ConnectionOptions
+    as_user: str | None
+    _api: Api | None = None
+    _error: CistreamsError | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, step: planning.TagPatch, reference: str) -> str:
+        from cistreams.cluster import imagestreams
+
+        return imagestreams.point_tag(self._connected(), step.namespace, step.imagestream,
+                                      step.tag, reference)
+
+    def _connected(self) -> Api:
+        with self._lock:
+            if self._error is not None:
+                raise self._error  # the same reason for every patch, without a new try
+            if self._api is None:
+                from cistreams.cluster.connection import connect
+
+                try:
+                    self._api = connect(self.connection, self.as_user)
+                except CistreamsError as exc:
+                    self._error = exc
+                    raise
+            return self._api
+
+    def close(self) -> None:
+        """Close the connection, if one was opened."""
+        if self._api is not None:
+            self._api.client.close()
+
+
+def mirror_images(request: MirrorRequest, problems: Problems,
+                  emit: running.Emit) -> list[running.EntryReport]:
+    """Load, select and plan (raising CistreamsError on mistakes), then run the plan."""
+    from cistreams import app  # imported here so that --help stays fast
+
+    data, _ = app.load_build_data(request.source, False, problems)
+    if request.streams or request.images:
+        problems.check()  # an entry dropped for its own errors must not read as "no such stream"
+    entries = app.select(data, request.streams, request.images, False, problems)
+    plans = planning.plan(data.group, entries, request.settings, problems,
+                          named=bool(request.streams or request.images))
+    problems.check()
+    tool = Skopeo(authfile=request.registry_auth, certs_dir=request.registry_certs)
+    patcher = ClusterPatcher(request.connection, request.as_user)
+    run_options = running.Options(request.only_if_missing, request.dry_run, request.max_inflight)
+    try:
+        return running.run(plans, tool, patcher, run_options, emit)
+    finally:
+        patcher.close()
+
+
+def print_entry(report: running.EntryReport) -> None:
+    """An entry's lines: results on standard output, warnings and errors on standard error."""
+    for outcome in report.outcomes:
+        if outcome.action == running.MISSING_SOURCE:
+            click.echo(f"warning: {one_line(outcome.text)}", err=True)
+        elif outcome.action == running.ERROR:
+            click.echo(f"error: {one_line(outcome.text)}", err=True)
+        else:
+            click.echo(one_line(outcome.text))
+
+
+def summary(reports: list[running.EntryReport], dry_run: bool) -> tuple[str, dict[str, int]]:
+    """The closing line and the counts behind it."""
+    counts = dict.fromkeys((running.COPIED, running.PRESENT, running.PATCHED,
+                            running.MISSING_SOURCE, running.ERROR, running.PLANNED), 0)
+    for report in reports:
+        for outcome in report.outcomes:
+            counts[outcome.action] += 1
+    entries = f"{len(reports)} {'entry' if len(reports) == 1 else 'entries'}"
+    if dry_run:
+        return (f"dry run, {entries}: {counts[running.PLANNED]} steps listed, "
+                f"{counts[running.PRESENT]} present, {counts[running.ERROR]} errors; nothing "
+                "was copied or patched"), counts
+    return (f"mirror, {entries}: {counts[running.COPIED]} copied, {counts[running.PRESENT]} "
+            f"present, {counts[running.PATCHED]} imagestream tags patched, "
+            f"{counts[running.MISSING_SOURCE]} sources missing, {counts[running.ERROR]} "
+            "errors"), counts
+
+
+def as_json(reports: list[running.EntryReport], dry_run: bool) -> str:
+    """--format json: every entry's outcomes and the counts, one document."""
+    line, counts = summary(reports, dry_run)
+    document: dict[str, Any] = {
+        "dry_run": dry_run, "ok": counts[running.ERROR] == 0, "summary": counts, "text": line,
+        "entries": [{"name": r.name, "results": [o.as_dict() for o in r.outcomes]}
+                    for r in reports]}
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _repository(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_repository(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"'{value}' {exc}") from None
+    return value
+
+
+def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value or "/" in value or "@" in value:
+        raise click.BadParameter(f"'{value}' is not a registry host (such as "
+                                 f"{planning.CI_REGISTRY})")
+    return value
+
+
+def _auth_file(registry_auth: Path | None, config_dir: Path | None) -> Path | None:
+    """--registry-auth FILE, else doozer's --registry-config-dir DIR (DIR/config.json)."""
+    if registry_auth is not None or config_dir is None:
+        return registry_auth
+    found = config_dir / "config.json"
+    if not found.is_file():
+        raise click.BadParameter(f"no config.json in {config_dir}",
+                                 param_hint="--registry-config-dir")
+    return found
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from cistreams.cluster.connection import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("mirror", context_settings=CONTEXT)
+@click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
+              help="Only these streams (with --image: a union).")
+@click.option("--image", "images", multiple=True, metavar="IMAGE_NAME",
+              help="Only these image-metadata entries (ci_alignment.upstream_image).")
+@click.option("--only-if-missing", is_flag=True,
+              help="Read each destination first (one manifest read) and copy only to those "
+                   "that hold no image yet.")
+@click.option("--live-test-mode", is_flag=True,
+              help="Append '.test' to the main and arm64 destinations (the names "
+                   "--only-if-missing reads stay without it, as doozer's).")
+@click.option("--force", is_flag=True,
+              help="Mirror every selected entry, with or without mirror: true.")
+@click.option("--dry-run", is_flag=True,
+              help="List every copy and imagestream patch; copy and patch nothing (with "
+                   "--only-if-missing the destinations are still read).")
+@click.option("--registry-auth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="Registry credentials: a docker config.json (handed to skopeo as "
+                   "--authfile). Default: skopeo's own lookup.")
+@click.option("--registry-config-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, metavar="DIR",
+              help="doozer's form of the same: DIR/config.json (--registry-auth wins).")
+@click.option("--registry-certs", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_CERTS, show_default=True, metavar="DIR",
+              help="TLS trust as containers-certs.d(5): DIR/HOST:PORT/ca.crt per registry.")
+@click.option("--ci-registry", default=planning.CI_REGISTRY, show_default=True,
+              metavar="HOST", callback=_host,
+              help="The CI registry: destinations under it take the QCI route.")
+@click.option("--qci-repo", default=planning.QCI_REPO, show_default=True, metavar="REPO",
+              callback=_repository, help="The QCI repository the images are pushed to.")
+@click.option("--qci-proxy", default=planning.QCI_PROXY, show_default=True, metavar="REPO",
+              callback=_repository,
+              help="The pull-through proxy of QCI that imagestream tags name.")
+@click.option("--max-inflight", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Copies in flight at once (entries side by side, each in order).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True,
+              help="json: one document with every result, on standard output.")
+@click.option("--kubeconfig", metavar="PATH", default=None,
+              help="For the imagestream patches: the kubeconfig file; else KUBECONFIG, else "
+                   "~/.kube/config, else the pod's service account.")
+@click.option("--context", "kube_context", metavar="NAME", default=None,
+              help="The kubeconfig context (default: its current-context).")
+@click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
+              help="Impersonate this user on the cluster.")
+@click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
+              callback=_timeout, help="Time limit of each cluster request (0 for none).")
+@source_options
+def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[str, ...],
+           only_if_missing: bool, live_test_mode: bool, force: bool, dry_run: bool,
+           registry_auth: Path | None, registry_config_dir: Path | None, registry_certs: Path,
+           ci_registry: str, qci_repo: str, qci_proxy: str, max_inflight: int,
+           output_format: str, kubeconfig: str | None, kube_context: str | None,
+           as_user: str | None, request_timeout: float) -> None:
+    """Reads streams.yml and mirrors out ART equivalent images to CI, by digest.
+
+    \b
+    For each entry with mirror: true (every selected entry with --force), skopeo copies:
+      image (a pullspec, or a brew name)  ->  upstream_image_base, else upstream_image
+      its linux/arm64 image               ->  <that>-arm64 (with a base, aarch64 in arches)
+      upstream_image                      ->  each upstream_image_mirror
+    A destination in the CI registry goes to QCI instead (floating tag art__NS_IS_TAG, then
+    GC tag art__<16 hex>) and its imagestream tag is pointed at <qci-proxy>@<digest>. Exit
+    status: 0, or 1 when any copy or patch failed (a missing source is only a warning).
+    """
+    settings = planning.Settings(live_test_mode, force, ci_registry, qci_repo, qci_proxy)
+    connection = options.ConnectionOptions(kubeconfig, kube_context, request_timeout)
+    request = MirrorRequest(source, streams, images, only_if_missing, dry_run, settings,
+                            _auth_file(registry_auth, registry_config_dir), registry_certs,
+                            max_inflight, connection, as_user)
+    problems = Problems()
+    text = output_format == "text"
+    try:
+        reports = mirror_images(request, problems, print_entry if text else _quiet)
+    finally:
+        print_warnings(problems)
+    line, counts = summary(reports, dry_run)
+    if text:
+        click.echo(line, err=True)
+    else:
+        click.echo(as_json(reports, dry_run))
+    if counts[running.ERROR]:
+        raise click.exceptions.Exit(EXIT_USER)
+
+
+def _quiet(report: running.EntryReport) -> None:
+    """--format json prints everything at the end."""
