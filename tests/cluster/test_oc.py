@@ -1,19 +1,31 @@
-"""--apply through `oc apply` (with --oc, or in doozer-2020 mode), with a fake `oc` on PATH
-that records its arguments."""
+"""--apply through `oc apply` (with --oc, or in doozer-2020 mode): the argument list, which
+failures are tried again (only those that can pass on a second try) and how the tool's own
+error lines are shown. First with a fake `oc` on PATH that records its arguments, then
+`Applier` on its own (waits recorded, never slept), then the real kubectl 1.20 against the
+real test cluster."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from cistreams.cluster import oc
+from cistreams.errors import CistreamsError
+from cluster.faultproxy import FaultProxy
+from cluster.testcluster import TestCluster
 from helpers import EXAMPLE, run_cli
 
+UNAVAILABLE = "error: the server is currently unable to handle the request"
 FAKE_OC = """#!/usr/bin/env python3
 import json, os, sys
+UNAVAILABLE = "error: the server is currently unable to handle the request"
 log = os.environ["FAKE_OC_LOG"]
 with open(log, "a") as handle:
     stdin = sys.stdin.read() if "-" in sys.argv else None
@@ -21,7 +33,7 @@ with open(log, "a") as handle:
 fails = int(os.environ.get("FAKE_OC_FAILS", "0"))
 calls = sum(1 for _ in open(log))
 if calls <= fails:
-    sys.stderr.write("error: the server is currently unable to handle the request\\n")
+    sys.stderr.write(os.environ.get("FAKE_OC_ERROR", UNAVAILABLE) + "\\n")
     sys.exit(1)
 print("buildconfig.build.openshift.io/x configured")
 """
@@ -31,9 +43,9 @@ print("buildconfig.build.openshift.io/x configured")
 def fake_oc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    oc = bin_dir / "oc"
-    oc.write_text(FAKE_OC)
-    oc.chmod(oc.stat().st_mode | stat.S_IXUSR)
+    fake = bin_dir / "oc"
+    fake.write_text(FAKE_OC)
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     log = tmp_path / "oc.log"
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_OC_LOG", str(log))
@@ -47,9 +59,9 @@ def calls(log: Path) -> list[dict[str, object]]:
 
 def gen(*extra: str) -> tuple[int, str]:
     """gen-buildconfigs with `--oc oc` (the fake on PATH) unless another --oc is given."""
-    oc = () if "--oc" in extra else ("--oc", "oc")
+    with_oc = () if "--oc" in extra else ("--oc", "oc")
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
-                     *oc, *extra)
+                     *with_oc, *extra)
     return result.code, result.stderr
 
 
@@ -74,19 +86,38 @@ def test_nothing_to_apply_says_so(fake_oc: Path, tmp_path: Path) -> None:
     assert calls(fake_oc) == []
 
 
-def test_retries_then_succeeds(fake_oc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_transient_failure_is_retried_then_succeeds(
+        fake_oc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_OC_FAILS", "2")
     assert gen("-o", str(tmp_path / "o.yaml"), "--apply")[0] == 0
     assert len(calls(fake_oc)) == 3
 
 
-def test_gives_up_after_three_tries_with_ocs_error(fake_oc: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gives_up_after_three_tries_with_ocs_error_lines(
+        fake_oc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_OC_FAILS", "9")
-    code, stderr = gen("-o", str(tmp_path / "o.yaml"), "--apply")
+    out = tmp_path / "o.yaml"
+    code, stderr = gen("-o", str(out), "--apply")
     assert code == 1
-    assert "oc apply -f failed after 3 tries: error: the server is currently unable" in stderr
+    assert stderr.splitlines()[-2:] == [
+        f"error: oc apply -f {out} failed 3 times (exit status 1 the last time):",
+        "error: the server is currently unable to handle the request"]
     assert len(calls(fake_oc)) == 3
+
+
+def test_an_error_that_cannot_pass_later_is_not_retried(
+        fake_oc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_OC_FAILS", "9")
+    monkeypatch.setenv("FAKE_OC_ERROR", 'error: unable to recognize "f": no matches for kind '
+                                        '"BuildConfig" in version "v1"\nline two\nline two')
+    out = tmp_path / "o.yaml"
+    code, stderr = gen("-o", str(out), "--apply")
+    assert code == 1
+    assert stderr.splitlines()[-3:] == [
+        f"error: oc apply -f {out} failed (exit status 1):",
+        'error: unable to recognize "f": no matches for kind "BuildConfig" in version "v1"',
+        "error: line two"]
+    assert len(calls(fake_oc)) == 1
 
 
 def test_stdout_output_is_applied_from_stdin(fake_oc: Path) -> None:
@@ -155,3 +186,225 @@ def test_kubeconfig_and_context_reach_oc(fake_oc: Path, tmp_path: Path) -> None:
     assert code == 0, stderr
     assert calls(fake_oc)[0]["argv"] == ["apply", "-f", str(out), "--kubeconfig", "/k config",
                                          "--context", "c1"]
+
+
+# -- Applier on its own ---------------------------------------------------------------------
+
+class FakeOc:
+    """Answers each run with the next (returncode, stdout, stderr); records argv and stdin."""
+
+    def __init__(self, *answers: tuple[int, str, str]) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[list[str], str | None]] = []
+
+    def __call__(self, argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        self.calls.append((list(argv), stdin))
+        code, out, err = self.answers.pop(0)
+        return subprocess.CompletedProcess(list(argv), code, out, err)
+
+
+FAIL = (1, "", UNAVAILABLE + "\n")
+OK = (0, "buildconfig.build.openshift.io/x configured\n", "")
+
+
+def applier(fake: FakeOc, sleeps: list[float], **more: object) -> oc.Applier:
+    return oc.Applier(run=fake, sleep=sleeps.append, **more)  # type: ignore[arg-type]
+
+
+def test_the_command_is_an_argument_list() -> None:
+    assert oc.Applier().command("out file.yaml", None) == ["oc", "apply", "-f", "out file.yaml"]
+    assert oc.Applier("kubectl", ("--kubeconfig", "k")).command("-", "system:admin") == \
+        ["kubectl", "apply", "-f", "-", "--kubeconfig", "k", "--as", "system:admin"]
+    assert oc.Applier().command("f", "") == ["oc", "apply", "-f", "f"]
+
+
+def test_a_first_success_needs_no_wait() -> None:
+    fake, sleeps = FakeOc(OK), list[float]()
+    assert applier(fake, sleeps).apply("f.yaml", "me", "text") == OK[1]
+    assert fake.calls == [(["oc", "apply", "-f", "f.yaml", "--as", "me"], "text")]
+    assert sleeps == []
+
+
+def test_the_wait_is_ten_seconds_and_grows_with_each_try() -> None:
+    fake, sleeps = FakeOc(FAIL, FAIL, OK), list[float]()
+    assert applier(fake, sleeps).apply("f.yaml", None) == OK[1]
+    assert sleeps == [10.0, 20.0]
+    assert len(fake.calls) == 3
+
+
+def test_a_chosen_delay_is_used() -> None:
+    fake, sleeps = FakeOc(FAIL, OK), list[float]()
+    applier(fake, sleeps, delay_seconds=2.5).apply("f.yaml", None)
+    assert sleeps == [2.5]
+
+
+def test_three_failures_give_up_with_ocs_lines_and_no_wait_after_the_last() -> None:
+    fake, sleeps = FakeOc(FAIL, FAIL, FAIL), list[float]()
+    with pytest.raises(CistreamsError) as caught:
+        applier(fake, sleeps).apply("f.yaml", None)
+    assert str(caught.value).splitlines() == [
+        "oc apply -f f.yaml failed 3 times (exit status 1 the last time):",
+        "the server is currently unable to handle the request"]
+    assert sleeps == [10.0, 20.0]
+    assert len(fake.calls) == 3
+
+
+def test_the_error_falls_back_to_stdout_then_the_exit_status() -> None:
+    with pytest.raises(CistreamsError) as caught:
+        applier(FakeOc((2, " on stdout\n", "")), [], tries=1).apply("f", None)
+    assert str(caught.value).splitlines() == ["oc apply -f f failed (exit status 2):", "on stdout"]
+    with pytest.raises(CistreamsError) as caught:
+        applier(FakeOc((7, "", " \n")), []).apply("f", None)
+    assert str(caught.value) == "oc apply -f f failed (exit status 7)"
+
+
+def test_one_try_never_waits() -> None:
+    sleeps: list[float] = []
+    with pytest.raises(CistreamsError):
+        applier(FakeOc(FAIL), sleeps, tries=1).apply("f", None)
+    assert sleeps == []
+
+
+def test_each_line_is_shown_once_as_a_line_of_its_own() -> None:
+    repeated = "\n".join(['error: unable to recognize "f": no matches for kind "BuildConfig" in '
+                          'version "v1"'] * 6 + ['unable to recognize "f": no matches for kind '
+                                                 '"DaemonSet" in version "extensions/v1beta1"'])
+    with pytest.raises(CistreamsError) as caught:
+        applier(FakeOc((1, "", repeated)), []).apply("f", None)
+    assert str(caught.value).splitlines() == [
+        "oc apply -f f failed (exit status 1):",
+        'unable to recognize "f": no matches for kind "BuildConfig" in version "v1"',
+        'unable to recognize "f": no matches for kind "DaemonSet" in version "extensions/v1beta1"']
+
+
+@pytest.mark.parametrize(("stderr", "again"), [
+    (UNAVAILABLE, True),
+    ("Error from server (ServiceUnavailable): the server is currently unable to handle the "
+     "request", True),
+    ("Error from server (InternalError): error when applying patch:\n{}\nfor: \"f\": Internal "
+     "error occurred: etcdserver: request timed out", True),
+    ("Error from server (TooManyRequests): the server has received too many requests", True),
+    ("Error from server (Timeout): the server was unable to return a response in the time "
+     "allotted", True),
+    ("The connection to the server 127.0.0.1:9 was refused - did you specify the right host or "
+     "port?", True),
+    ("Unable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout", True),
+    ("Unable to connect to the server: net/http: TLS handshake timeout", True),
+    ('error: unable to recognize "f": Get "https://h:6443/api?timeout=32s": dial tcp '
+     "127.0.0.1:6443: connect: connection refused", True),
+    ("Unable to connect to the server: x509: certificate signed by unknown authority", False),
+    ("Unable to connect to the server: dial tcp: lookup nowhere on 127.0.0.53:53: no such "
+     "host", False),
+    ('unable to recognize "f": no matches for kind "BuildConfig" in version "v1"', False),
+    ("Error from server (Forbidden): error when retrieving current configuration of:\nName: "
+     '"x"\nfrom server for: "f": buildconfigs "x" is forbidden', False),
+    ("error: You must be logged in to the server (Unauthorized)", False),
+    ('The BuildConfig "x" is invalid: spec.strategy: Required value', False),
+    ("something nobody ever printed", False),
+    ("", False),
+    # one error that cannot pass makes the whole run one that cannot
+    (f"{UNAVAILABLE}\nError from server (Forbidden): buildconfigs \"x\" is forbidden", False),
+])
+def test_what_is_tried_again(stderr: str, again: bool) -> None:
+    result = subprocess.CompletedProcess(["oc"], 1, "", stderr)
+    assert oc.can_pass_later(result) is again
+
+
+def test_run_with_input_feeds_stdin_and_captures_output() -> None:
+    result = oc.run_with_input([sys.executable, "-c", "import sys; print(sys.stdin.read().upper())"],
+                               "abc")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ABC\n", "")
+    failed = oc.run_with_input([sys.executable, "-c", "import sys; sys.exit('no')"], None)
+    assert (failed.returncode, failed.stderr) == (1, "no\n")
+
+
+def test_run_with_input_names_a_missing_or_unusable_binary(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-oc")
+    with pytest.raises(CistreamsError) as caught:
+        oc.run_with_input([missing, "apply"], None)
+    assert str(caught.value) == (f"'{missing}' was not found; install oc or name the binary with "
+                                 "--oc PATH (kubectl works too)")
+    plain = tmp_path / "oc"
+    plain.write_text("not a program\n")
+    with pytest.raises(CistreamsError) as caught:
+        oc.run_with_input([str(plain), "apply"], None)
+    assert str(caught.value) == f"'{plain}' is not executable"
+
+
+# -- the real kubectl against the real test cluster -----------------------------------------
+
+KUBECTL_WRAPPER = """#!{python}
+import os, sys
+with open({log!r}, "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
+os.execv({kubectl!r}, [{kubectl!r}, *sys.argv[1:]])
+"""
+
+
+@pytest.fixture
+def kubectl(cluster: TestCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cluster's kubectl behind a wrapper that logs each run to `kubectl.log` beside it;
+    HOME is the test's folder (kubectl caches discovery under ~/.kube), no retry wait."""
+    wrapper = tmp_path / "kubectl"
+    wrapper.write_text(KUBECTL_WRAPPER.format(python=sys.executable, log=str(tmp_path / "kubectl.log"),
+                                              kubectl=str(cluster.bin_dir / "kubectl")))
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setattr("cistreams.cluster.oc.RETRY_DELAY_SECONDS", 0.0)
+    return wrapper
+
+
+def runs(kubectl: Path) -> int:
+    log = kubectl.parent / "kubectl.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def kubectl_apply(kubectl: Path, kubeconfig: Path, out: Path, *extra: str) -> tuple[int, str]:
+    result = run_cli("--data-path", str(EXAMPLE), "-g", "openshift-4.7", "gen-buildconfigs",
+                     "-o", str(out), "--apply", "--oc", str(kubectl), "--kubeconfig",
+                     str(kubeconfig), *extra)
+    return result.code, result.stderr
+
+
+def test_kinds_the_server_does_not_serve_fail_at_once_with_each_line_once(
+        clean_cluster: TestCluster, kubectl: Path, tmp_path: Path) -> None:
+    """doozer-2020's apiVersion v1 BuildConfig and extensions/v1beta1 DaemonSet: the test
+    cluster (like any OpenShift 4) serves neither; a second try cannot help."""
+    out = tmp_path / "o.yaml"
+    code, stderr = kubectl_apply(kubectl, clean_cluster.kubeconfig("admin"), out,
+                                 "--compat", "doozer-2020")
+    assert code == 1
+    assert stderr.splitlines()[-3:] == [
+        f"error: {kubectl} apply -f {out} failed (exit status 1):",
+        f'error: unable to recognize "{out}": no matches for kind "BuildConfig" in version "v1"',
+        f'error: unable to recognize "{out}": no matches for kind "DaemonSet" in version '
+        '"extensions/v1beta1"']
+    assert "\\n" not in stderr
+    assert runs(kubectl) == 1
+
+
+def test_a_server_that_refuses_connections_is_tried_three_times(
+        cluster: TestCluster, kubectl: Path, tmp_path: Path) -> None:
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text(cluster.kubeconfig("admin").read_text().replace(cluster.server,
+                                                                    "https://127.0.0.1:9"))
+    out = tmp_path / "o.yaml"
+    code, stderr = kubectl_apply(kubectl, dead, out)
+    assert code == 1
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert errors[0] == f"error: {kubectl} apply -f {out} failed 3 times (exit status 1 the last time):"
+    assert any("127.0.0.1:9" in line and "refused" in line for line in errors[1:]), errors
+    assert runs(kubectl) == 3
+
+
+def test_a_503_passes_on_the_next_try(clean_cluster: TestCluster, kubectl: Path,
+                                      tmp_path: Path) -> None:
+    with FaultProxy(clean_cluster) as proxy:
+        proxy.answer_503(1)
+        code, stderr = kubectl_apply(kubectl, proxy.kubeconfig("admin"), tmp_path / "o.yaml")
+        assert proxy.errors == []
+    assert code == 0, stderr
+    assert runs(kubectl) == 2
+    assert "buildconfig.build.openshift.io/builder-rhel-8-golang-1.15-openshift-4.7--art-builder " \
+           "created" in stderr
