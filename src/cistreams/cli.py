@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from cistreams import __version__
-from cistreams.commands import check, diff, gen_buildconfigs, mirror, shared
+from cistreams.commands import check, diff, gen_buildconfigs, mirror, shared, sync
 from cistreams.commands.shared import CONTEXT, EXIT_BUG, EXIT_USAGE, EXIT_USER, STATE, Globals
 from cistreams.errors import CistreamsError
 
@@ -63,7 +63,7 @@ def images_streams() -> None:
 for _command in (gen_buildconfigs.gen_buildconfigs,):
     images_streams.add_command(_command)
     cli.add_command(_command)
-for _command in (diff.diff, check.check):
+for _command in (diff.diff, check.check, sync.sync):
     cli.add_command(_command)
 
 # mirror (issue 18): a doozer verb, so in both forms too
