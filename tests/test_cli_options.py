@@ -103,8 +103,10 @@ def test_the_global_options_read_both_environment_names(fresh_cli: ModuleType) -
 def _capture_check(monkeypatch: pytest.MonkeyPatch) -> list[tuple[options.Source, bool]]:
     seen: list[tuple[options.Source, bool]] = []
 
-    def check(source: options.Source, doozer_2020: bool) -> app.CheckReport:
-        seen.append((source, doozer_2020))
+    def check(source: options.Source, compat: str | None,
+              push: options.PushTarget) -> app.CheckReport:
+        assert push == options.push_target(compat, None)  # no --push-to: the mode's target
+        seen.append((source, compat == options.COMPAT_DOOZER_2020))
         return app.CheckReport([], [], 3)
     monkeypatch.setattr(app, "check", check)
     return seen

@@ -1,4 +1,4 @@
-"""Build data of every era (2020 to 2026) renders in the default mode.
+"""Build data of every era (2020 to 2026) renders in the default mode, for both targets.
 
 The expected entries per corpus directory come from reading its streams.yml (entries with a
 transform, in file order) and images/*.yml (enabled files whose content.source.ci_alignment
@@ -8,6 +8,7 @@ has an upstream_image and a transform, sorted by file name; `mode: disabled` one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -120,23 +121,62 @@ def test_every_corpus_directory_is_listed() -> None:
     assert sorted(p.name for p in corpus_dirs()) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("folder", sorted(EXPECTED))
-def test_renders_in_default_mode(folder: str, tmp_path: Path) -> None:
+def _render(folder: str, tmp_path: Path, *args: str) -> list[dict[str, Any]]:
     data = CORPUS / folder
     if not data.is_dir():
         pytest.skip("shared corpus not present")
     out = tmp_path / "out.yaml"
     result = run_cli("--data-path", str(data), "-g", group_of(data), "images:streams",
-                     "gen-buildconfigs", "-o", str(out))
+                     "gen-buildconfigs", *args, "-o", str(out))
     assert result.code == 0, result.stderr
-    docs = [d for d in yaml.safe_load_all(out.read_text()) if d]
+    return [d for d in yaml.safe_load_all(out.read_text()) if d]
+
+
+def _common(docs: list[dict[str, Any]], folder: str) -> list[dict[str, Any]]:
     buildconfigs = [d for d in docs if d["kind"] == "BuildConfig"]
     names = [bc["metadata"]["labels"]["art-builder-stream"] for bc in buildconfigs]
     assert names == EXPECTED[folder]
     for bc in buildconfigs:
         assert bc["apiVersion"] == "build.openshift.io/v1"
-        assert bc["metadata"]["name"] == bc["spec"]["output"]["to"]["name"].replace(":", "-") \
-            + "--art-builder"
         dockerfile = bc["spec"]["source"]["dockerfile"]
         assert "{" + "MAJOR}" not in dockerfile and "OPENSHIFT_CI" in dockerfile
+    return buildconfigs
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_renders_for_imagestreams(folder: str, tmp_path: Path) -> None:
+    docs = _render(folder, tmp_path, "--push-to", "imagestream")
+    buildconfigs = _common(docs, folder)
+    for bc in buildconfigs:
+        assert bc["metadata"]["name"] == bc["spec"]["output"]["to"]["name"].replace(":", "-") \
+            + "--art-builder"
+        assert bc["spec"]["triggers"] == [{"type": "ImageChange", "imageChange": {}}]
     assert [d["kind"] for d in docs].count("DaemonSet") == (1 if buildconfigs else 0)
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_renders_for_qci_by_default(folder: str, tmp_path: Path) -> None:
+    docs = _render(folder, tmp_path)
+    buildconfigs = _common(docs, folder)
+    assert len(docs) == len(buildconfigs)  # no DaemonSet
+    version = group_of(CORPUS / folder).removeprefix("openshift-")
+    for bc in buildconfigs:
+        metadata, spec = bc["metadata"], bc["spec"]
+        notes = metadata["annotations"]
+        tag = f"art-builder-{version}-{notes['art-builder-imagestream-tag']}"
+        assert metadata["labels"]["art-builder-qci-tag"] == tag
+        assert metadata["name"] == (f"{notes['art-builder-imagestream-name']}-"
+                                    f"{notes['art-builder-imagestream-tag']}--art-builder")
+        assert spec["output"] == {"to": {"kind": "DockerImage", "name": f"quay.io/openshift/ci:{tag}"},
+                                  "pushSecret": {"name": "registry-push-credentials-quay-qci-art-builder"}}
+        assert "triggers" not in spec
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_renders_in_doozer_2026_mode(folder: str, tmp_path: Path) -> None:
+    """Every era renders in doozer-2026 mode too (its bytes: tests/test_doozer2026_compat.py);
+    it selects the same entries (only the order of image metadata may differ)."""
+    docs = _render(folder, tmp_path, "--compat", "doozer-2026")
+    names = [d["metadata"]["labels"]["art-builder-stream"] for d in docs]
+    assert sorted(names) == sorted(EXPECTED[folder])
+    assert {d["kind"] for d in docs} <= {"BuildConfig"}

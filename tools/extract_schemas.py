@@ -23,8 +23,10 @@ holding only the definitions reachable from the root. Edits made on the way, all
   `type: [string, integer]` and Quantity becomes `type: [string, number]`, which is what the
   API server accepts (and what kubernetes-validate's schemas say);
 * `status` is removed from `required` (it is written by the server, never by clients), and so
-  is BuildConfigSpec's `nodeSelector` (Go type `OptionalNodeSelector`: openapi-gen marks it
-  required only because its JSON tag lacks omitempty; the server accepts it absent).
+  are BuildConfigSpec's `nodeSelector` (Go type `OptionalNodeSelector`: openapi-gen marks it
+  required only because its JSON tag lacks omitempty; the server accepts it absent) and its
+  `triggers` (same reason: a BuildConfig without triggers is valid and only builds when asked,
+  which is what ART's QCI BuildConfigs rely on since June 2026, art-tools 79f685261).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 NOT_REQUIRED = {
     "*": {"status"},
-    "com.github.openshift.api.build.v1.BuildConfigSpec": {"nodeSelector"},
+    "com.github.openshift.api.build.v1.BuildConfigSpec": {"nodeSelector", "triggers"},
 }
 OPENSHIFT_ROOTS = {
     "buildconfig-build.openshift.io-v1.json": "com.github.openshift.api.build.v1.BuildConfig",

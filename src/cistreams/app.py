@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cistreams import builddata, output, render, schemas, transforms, yamlio
+from cistreams import builddata, output, render, schemas, selection, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
 from cistreams.builddata.model import Entry
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
-from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, Source
+from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, PushTarget, Source
 
 if TYPE_CHECKING:
     from cistreams.cluster import Applier, ApplySession, ProgressFactory
@@ -47,13 +47,15 @@ def working_dir(path: Path | None) -> Iterator[Path]:
 
 
 def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
-                    run: Runner = run_command) -> tuple[BuildData, transforms.Registry]:
+                    run: Runner = run_command, *,
+                    doozer_2026: bool = False) -> tuple[BuildData, transforms.Registry]:
     """Locate (clone if remote) and load the group's build data and its transforms.
 
     Problems found while loading are collected, not raised, so that rendering can report
     its own in the same run; the caller runs `problems.check()`.
     """
-    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides)
+    options = LoadOptions(source.group, doozer_2020, source.assembly, source.var_overrides,
+                          doozer_2026=doozer_2026)
     # only a git URL needs a working directory (a temporary one when none is given)
     remote = builddata.is_remote(source.data_path)
     with working_dir(source.working_dir) if remote else contextlib.nullcontext(Path()) as work:
@@ -62,14 +64,16 @@ def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
         log = list(data.files_read)
         # inside the block: a temporary clone is gone once it ends
         registry = transforms.load_registry(data_dir, doozer_2020=doozer_2020, problems=problems,
-                                            log=log)
+                                            log=log, builtin_only=doozer_2026)
     return dataclasses.replace(data, files_read=tuple(log)), registry
 
 
 def select(data: BuildData, streams: Sequence[str], images: Sequence[str], doozer_2020: bool,
-           problems: Problems) -> list[Entry]:
+           problems: Problems, *, doozer_2026: bool = False) -> list[Entry]:
     """The entries to render: every stream then every image-metadata entry, or those named
-    with --stream / --image (in the order named)."""
+    with --stream / --image (in the order named); doozer-2026 mode selects as that doozer."""
+    if doozer_2026:
+        return selection.doozer_2026(data, streams, images, problems)
     if not streams and not images:
         return [*data.entries, *data.images.entries.values()]
     by_name = {entry.name: entry for entry in data.entries}
@@ -110,20 +114,23 @@ def render_request(request: GenerateRequest, problems: Problems,
 def load_and_render(request: GenerateRequest, problems: Problems,
                     run: Runner = run_command) -> tuple[BuildData, render.Rendered]:
     """`render_request`, with the build data it read (its files, for the writer)."""
-    data, registry = load_build_data(request.source, request.doozer_2020, problems, run)
+    data, registry = load_build_data(request.source, request.doozer_2020, problems, run,
+                                     doozer_2026=request.doozer_2026)
     if request.streams or request.images:
         problems.check()  # an entry dropped for its own errors must not read as "no such stream"
-    entries = select(data, request.streams, request.images, request.doozer_2020, problems)
+    entries = select(data, request.streams, request.images, request.doozer_2020, problems,
+                     doozer_2026=request.doozer_2026)
     options = render.RenderOptions(request.doozer_2020, request.live_test,
                                    all_entries=not (request.streams or request.images),
-                                   daemonset=request.daemonset)
+                                   daemonset=request.daemonset, doozer_2026=request.doozer_2026,
+                                   push=request.target)
     rendered = render.render(data.group, entries, registry, options, problems)
-    validate_rendered(rendered, request.doozer_2020, problems)
+    validate_rendered(rendered, request.doozer_2020 or request.doozer_2026, problems)
     return data, rendered
 
 
 def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
-    """Every object must match its API schema (in doozer-2020 mode a mismatch is a
+    """Every object must match its API schema (in the doozer modes a mismatch is a
     warning); raises CistreamsError when there are errors."""
     violations = schemas.find_violations(rendered.objects, doozer_2020)
     report = problems.warn if doozer_2020 else problems.error
@@ -146,7 +153,7 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     data, rendered = load_and_render(request, problems, run)
     server_side = request.apply and not request.uses_oc and bool(rendered.buildconfig_names)
     session = _prepare_apply(request, rendered, progress) if server_side else None
-    dump = yamlio.dump_doozer if request.doozer_2020 else yamlio.dump_readable
+    dump = yamlio.dump_doozer if request.compat else yamlio.dump_readable
     text = dump(rendered.objects)
     output.write_atomic(request.output, text, protected=data.files_read)
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
@@ -209,11 +216,11 @@ class CheckReport:
                 "warnings": [as_dict(w) for w in self.warnings]}
 
 
-def check(source: Source, doozer_2020: bool, run: Runner = run_command) -> CheckReport:
+def check(source: Source, compat: str | None = None, push: PushTarget | None = None,
+          run: Runner = run_command) -> CheckReport:
     """Validate the build data by rendering every entry in memory (no write, no apply)."""
     problems = Problems(limit=1000)
-    request = GenerateRequest(source, output.STDOUT, compat=COMPAT_DOOZER_2020 if doozer_2020
-                              else None)
+    request = GenerateRequest(source, output.STDOUT, compat=compat, push=push or PushTarget())
     try:
         rendered = render_request(request, problems, run)
     except CistreamsError as exc:

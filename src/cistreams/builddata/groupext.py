@@ -97,6 +97,8 @@ def list_repos(config: dict[str, Any], runtime_assembly: str, problems: Problems
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             problems.error("a repo needs a name", item_where)
             continue
+        if item.get("disabled") is True or item.get("type") not in (None, "external", "plashet"):
+            continue  # doozer's Repos skip these: no yum config, no local-dev lines
         repo = parse_repo(item["name"], item, item_where.child(item["name"]), problems)
         if repo is not None and repo.x86_64_url is None and download_url:
             repo = _with_plashet_url(repo, item, download_url, runtime_assembly)
@@ -121,7 +123,9 @@ def _download_url(config: dict[str, Any]) -> str | None:
 def _with_plashet_url(repo: Repo, item: dict[str, Any], download_url: str,
                       runtime_assembly: str) -> Repo:
     plashet = item.get("plashet")
-    slug = plashet.get("slug") if isinstance(plashet, dict) else None
+    if not isinstance(plashet, dict):
+        return repo
+    slug = plashet.get("slug") or repo.name  # doozer's default slug is the repo name
     if not isinstance(slug, str):
         return repo
     url = (download_url.replace("$runtime_assembly", runtime_assembly)

@@ -26,6 +26,9 @@ class ImageIndex:
 
     entries: dict[str, Entry] = field(default_factory=dict)
     ineligible: dict[str, str] = field(default_factory=dict)
+    # every enabled image (eligible or not) and its `from.member` parent, in file order:
+    # doozer lists image metadata parents first (see selection.image_order)
+    members: dict[str, str | None] = field(default_factory=dict)
 
 
 def load_images(data_dir: Path, variables: dict[str, Any], problems: Problems,
@@ -56,6 +59,8 @@ def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: P
     if not isinstance(raw, dict):
         raise CistreamsError("image metadata must be a mapping", where)
     mode = raw.get("mode", "enabled")
+    if mode == "enabled":
+        index.members[name] = _member_of(raw)
     ci = _ci_alignment(raw)
     if ci is None or "upstream_image" not in ci:
         index.ineligible[name] = "does not have ci_alignment.upstream_image set; not eligible " \
@@ -74,6 +79,12 @@ def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: P
     entry = parse_entry(name, config_map, ci_where, problems, "image")
     if entry is not None:
         index.entries[name] = entry
+
+
+def _member_of(raw: dict[str, Any]) -> str | None:
+    parent = raw.get("from")
+    member = parent.get("member") if isinstance(parent, dict) else None
+    return member if isinstance(member, str) else None
 
 
 def _ci_alignment(raw: dict[str, Any]) -> Any:

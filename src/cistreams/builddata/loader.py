@@ -50,6 +50,7 @@ class LoadOptions:
     doozer_2020: bool = False
     assembly: str = "stream"
     var_overrides: tuple[tuple[str, str], ...] = ()
+    doozer_2026: bool = False  # repos as art-tools reads them (see _doozer_2026_repos)
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,12 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
         problems.check()
     variables = variables | dict(config.get("vars") or {}) | dict(options.var_overrides)
     # doozer 2020's order: as written, or sorted by the keys *before* substitution (vars).
-    repos = _repos(config, where, problems, sort=not options.doozer_2020,
+    repos = _repos(config, where, problems, sort=not (options.doozer_2020 or options.doozer_2026),
                    doozer_2020=options.doozer_2020)
     if not options.doozer_2020:
-        repos = _with_new_style(repos, groupext.list_repos(
-            config, str(variables.get("runtime_assembly", "")), problems), problems)
+        new = groupext.list_repos(config, str(variables.get("runtime_assembly", "")), problems)
+        repos = _doozer_2026_repos(config, repos, new) if options.doozer_2026 else \
+            _with_new_style(repos, new, problems)
     major = version_text(variables.get("MAJOR"), doozer_2020=options.doozer_2020)
     minor = version_text(variables.get("MINOR"), doozer_2020=options.doozer_2020)
     if major is None or minor is None:
@@ -228,6 +230,13 @@ def _with_new_style(old: tuple[Repo, ...], new: list[Repo], problems: Problems) 
                           "using all_repos", repo.location)
         by_name[repo.name] = repo
     return tuple(by_name[name] for name in sorted(by_name))
+
+
+def _doozer_2026_repos(config: dict[str, Any], old: tuple[Repo, ...],
+                      new: list[Repo]) -> tuple[Repo, ...]:
+    """art-tools' repos: all_repos alone when group.ext.yml sets it, else group.yml's repos,
+    each in file order (its local-dev lines follow that order)."""
+    return tuple(new) if "all_repos" in config else old
 
 
 def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions,

@@ -7,16 +7,20 @@ import json
 import click
 
 from cistreams import options
+from cistreams.commands.pushing import push_options
 from cistreams.commands.shared import CONTEXT, EXIT_USER, source_options
 
 
 @click.command("check", context_settings=CONTEXT)
 @click.option("--compat", type=click.Choice(options.COMPAT_MODES), default=None,
-              help="Check with doozer 2020's rules (only the six transforms it knew).")
+              help="Check with doozer 2020's rules (only the six transforms it knew) or "
+                   "doozer 2026's (its entries, its errors).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json prints one object for CI bots.")
+@push_options
 @source_options
-def check(*, source: options.Source, compat: str | None, output_format: str) -> None:
+def check(*, source: options.Source, compat: str | None, output_format: str,
+          push: options.PushTarget) -> None:
     """Validate the build data without writing or applying anything.
 
     Loads group.yml, streams.yml and image metadata, checks every stream, transform template
@@ -24,7 +28,7 @@ def check(*, source: options.Source, compat: str | None, output_format: str) -> 
     """
     from cistreams import app  # imported here so that --help stays fast
 
-    report = app.check(source, compat == options.COMPAT_DOOZER_2020)
+    report = app.check(source, compat, push)
     if output_format == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from cistreams import options
+from cistreams.commands.pushing import push_options
 from cistreams.commands.shared import (
     CONTEXT,
     EXIT_USAGE,
@@ -28,14 +29,16 @@ _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--image", "images", multiple=True, metavar="IMAGE_NAME",
               help="Only these image-metadata entries.")
 @click.option("--live-test-mode", is_flag=True, help="Diff the live-test objects.")
-@click.option("--no-daemonset", is_flag=True, help="Leave out the DaemonSet.")
+@click.option("--no-daemonset", is_flag=True, help="Leave out the DaemonSet (imagestream target).")
 @click.option("--prune", is_flag=True,
               help="Also show the objects --apply --prune would delete, as removals.")
+@push_options
 @connection_options
 @source_options
 def diff(*, source: options.Source, connection: options.ConnectionOptions,
          as_user: str | None, streams: tuple[str, ...], images: tuple[str, ...],
-         live_test_mode: bool, no_daemonset: bool, prune: bool) -> None:
+         live_test_mode: bool, no_daemonset: bool, prune: bool,
+         push: options.PushTarget) -> None:
     """Show what --apply would change on the cluster, object by object.
 
     A unified diff of each live object against the server's own dry-run result of applying
@@ -47,7 +50,7 @@ def diff(*, source: options.Source, connection: options.ConnectionOptions,
     from cistreams import app  # imported here so that --help stays fast
 
     request = options.GenerateRequest(source, "-", streams, images, live_test_mode,
-                                      daemonset=not no_daemonset, as_user=as_user)
+                                      daemonset=not no_daemonset, as_user=as_user, push=push)
     problems = Problems()
     try:
         report = app.diff(request, connection, problems, progress=delayed_progress,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cistreams import options
+from cistreams.commands.pushing import push_options
 from cistreams.commands.shared import CONTEXT, connection_options, print_warnings, source_options
 from cistreams.errors import Problems
 from cistreams.progress import delayed_progress
@@ -43,35 +44,41 @@ from cistreams.progress import delayed_progress
                    "and to the source and destination tags, so nothing reaches real CI tags.")
 @click.option("--compat", type=click.Choice(options.COMPAT_MODES), default=None,
               help="doozer-2020: write exactly the bytes doozer wrote in late 2020 (apiVersion "
-                   "v1 BuildConfigs, an extensions/v1beta1 DaemonSet, its quirks), given "
-                   "doozer's own templates in the build data's ci_transforms/.")
+                   "v1 BuildConfigs, an extensions/v1beta1 DaemonSet, its quirks); "
+                   "doozer-2026: exactly those of art-tools' doozer at 8cb2b372 (QCI output). "
+                   "Both given doozer's own templates in the build data's ci_transforms/.")
 @click.option("--no-daemonset", is_flag=True,
               help="Leave out the DaemonSet that keeps the images from being garbage-collected "
-                   "(not needed on OpenShift 4; ignored with --compat doozer-2020).")
+                   "(imagestream target only; not needed on OpenShift 4; ignored with "
+                   "--compat doozer-2020).")
+@push_options
 @connection_options
 @source_options
 def gen_buildconfigs(*, source: options.Source, connection: options.ConnectionOptions,
                      as_user: str | None, streams: tuple[str, ...], images: tuple[str, ...],
                      output: str, apply_: bool, dry_run: bool, prune: bool, max_prune: int,
                      oc: str | None, live_test_mode: bool, compat: str | None,
-                     no_daemonset: bool) -> None:
+                     no_daemonset: bool, push: options.PushTarget) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
 
     Inside CI, yum must use CI's RPM mirrors and build-root images need extra tools, so ART
     mirrors each image to an intermediate tag (upstream_image_base) and a BuildConfig layers
-    the CI changes on top, pushing to upstream_image. This writes those BuildConfigs (and a
-    DaemonSet keeping the images in use) as multi-document YAML.
+    the CI changes on top, pushing to a QCI tag that CI's imagestream tag is then pointed at
+    (--push-to qci, the default) or straight to upstream_image (--push-to imagestream, with a
+    DaemonSet keeping the images in use). This writes those objects as multi-document YAML.
     """
-    if images and compat:
-        raise click.UsageError("--image needs the default mode: doozer 2020 did not read "
-                               "image metadata")
-    check_apply_flags(apply_, dry_run, prune, bool(oc or compat), bool(streams or images))
+    if images and compat == options.COMPAT_DOOZER_2020:
+        raise click.UsageError("--image needs the default mode or --compat doozer-2026: "
+                               "doozer 2020 did not read image metadata")
+    check_apply_flags(apply_, dry_run, prune, bool(oc or compat == options.COMPAT_DOOZER_2020),
+                      bool(streams or images))
     from cistreams import app  # imported here so that --help stays fast
 
     apply_options = options.ApplyOptions(connection, oc, dry_run, prune, max_prune)
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                       daemonset=not no_daemonset, apply=apply_,
-                                      as_user=as_user, apply_options=apply_options)
+                                      as_user=as_user, apply_options=apply_options,
+                                      push=push)
     problems = Problems()
     try:
         result = app.generate(request, problems, progress=delayed_progress)

@@ -27,6 +27,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*/[a-z0-9][a-z0-9.-]*\Z")
 _PROFILE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
 _MIRROR = re.compile(r"^[A-Za-z0-9{}.-]+\Z")
 DESCRIPTOR = "transform.yml"
+# The transforms art-tools' doozer knows (its module-level set, unchanged since 2022).
+DOOZER_2026 = frozenset(f"rhel-{major}/{kind}" for major in (7, 8, 9)
+                        for kind in ("base-repos", "golang", "ci-build-root"))
 TEMPLATE = "Dockerfile"
 
 
@@ -128,17 +131,21 @@ def _bundled() -> tuple[dict[str, Transform], dict[str, str]]:
 
 
 def load_registry(data_dir: Path | None, *, doozer_2020: bool, problems: Problems,
-                  log: files.FileLog | None = None) -> Registry:
+                  log: files.FileLog | None = None, builtin_only: bool = False) -> Registry:
     """The bundled transforms, overridden and extended by the build data's ci_transforms/.
 
-    In doozer-2020 mode only the six transforms doozer knew are valid and build data can
-    replace their templates but not declare new ones (doozer never read descriptors).
+    In doozer-2020 mode only the six transforms doozer knew are valid; there and with
+    `builtin_only` (doozer-2026 mode: the nine names doozer has known since 2022) build data
+    can replace their templates but not declare new ones (doozer never read descriptors).
     """
     transforms, templates = _bundled()
     if doozer_2020:
         transforms = {n: t for n, t in transforms.items() if t.in_doozer_2020}
+    elif builtin_only:
+        transforms = {n: t for n, t in transforms.items() if n in DOOZER_2026}
     if data_dir is not None:
-        _add_build_data(data_dir, transforms, templates, doozer_2020, problems, log)
+        _add_build_data(data_dir, transforms, templates, doozer_2020 or builtin_only, problems,
+                        log)
     known = {n: templates[n] for n in transforms if n in templates}
     return Registry(transforms, known)
 
