@@ -3,6 +3,8 @@ imagestream tag."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cistreams import yamlio
@@ -22,6 +24,7 @@ from cistreams.registry.plan import (
     resolve_source,
 )
 from cistreams.registry.skopeo import AMD64, ARM64, KEEP_LIST
+from helpers import Run, run_cli
 
 BREW = model.GroupMirror("brew.io", "rh-osbs", ("x86_64", "aarch64"),
                          Location("group.yml", 40, "urls"))
@@ -266,3 +269,80 @@ def test_a_tag_that_already_points_there_needs_no_patch() -> None:
     assert imagestreams.operations(stream(current), "b", REF) is None
     moved = {**current, "from": {"kind": "DockerImage", "name": f"{PROXY}@sha256:{'f' * 64}"}}
     assert imagestreams.operations(stream(moved), "b", REF) is not None
+
+
+# -- the command line, without registries ---------------------------------------------------
+
+
+def data_dir(tmp_path: Path) -> Path:
+    (tmp_path / "group.yml").write_text(
+        "name: openshift-4.17\nvars: {MAJOR: 4, MINOR: 17}\narches: [x86_64]\n"
+        "urls: {brew_image_host: brew.io, brew_image_namespace: rh-osbs}\n", encoding="utf-8")
+    (tmp_path / "streams.yml").write_text(
+        "s:\n  image: openshift/s:1\n  mirror: true\n"
+        f"  upstream_image: {CI}/ocp/4.17:s\n", encoding="utf-8")
+    return tmp_path
+
+
+def mirror_cli(tmp_path: Path, *extra: str) -> Run:
+    return run_cli("mirror", "--data-path", str(data_dir(tmp_path)), "-g", "openshift-4.17",
+                   *extra)
+
+
+def test_dry_run_lists_the_steps_without_skopeo_or_a_cluster(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    done = mirror_cli(tmp_path, "--dry-run")
+    assert (done.code, done.stdout.splitlines()) == (0, [
+        "would copy brew.io/rh-osbs/openshift-s:1 -> quay.io/openshift/ci:art__ocp_4.17_s "
+        "(linux/amd64)",
+        "would copy quay.io/openshift/ci@<digest> -> quay.io/openshift/ci:art__<16 hex of the "
+        "digest>",
+        f"would patch imagestream ocp/4.17:s -> {PROXY}@<digest> (referencePolicy Source, "
+        "importMode PreserveOriginal)"])
+    assert done.stderr == "dry run, 1 entry: 3 steps listed, 0 present, 0 errors; nothing was " \
+                          "copied or patched\n"
+
+
+def test_without_skopeo_nothing_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    done = mirror_cli(tmp_path)
+    assert (done.code, done.stdout) == (1, "")
+    assert done.stderr == "error: skopeo: not found on PATH (apt-get install skopeo)\n"
+
+
+def test_without_a_kubeconfig_nothing_is_copied(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "skopeo").write_text("#!/bin/sh\necho ran >> \"$0.log\"\nexit 1\n", encoding="utf-8")
+    (fake / "skopeo").chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake))
+    done = mirror_cli(tmp_path, "--kubeconfig", str(tmp_path / "nothing"))
+    assert done.code == 1 and "kubeconfig" in done.stderr and "nothing" in done.stderr
+    assert not (fake / "skopeo.log").exists()  # skopeo never ran
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--qci-repo", "quay.io/openshift/ci:tag", "must be a repository, without a tag"),
+    ("--qci-proxy", "proxy", "needs a registry host first"),
+    ("--ci-registry", "registry.ci.openshift.org/ocp", "is not a registry host"),
+    ("--registry-config-dir", ".", "no config.json in ."),
+])
+def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, value: str,
+                      message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    done = mirror_cli(tmp_path, option, value)
+    assert done.code == 2 and message in done.stderr and done.stdout == ""
+
+
+def test_mistakes_in_the_build_data_stop_before_any_step(tmp_path: Path) -> None:
+    data = data_dir(tmp_path)
+    (data / "streams.yml").write_text("s:\n  image: openshift/s:1\n  mirror: true\n",
+                                      encoding="utf-8")
+    done = run_cli("mirror", "--data-path", str(data), "-g", "openshift-4.17", "--dry-run")
+    assert (done.code, done.stdout) == (1, "")
+    assert done.stderr == "error: streams.yml:1: s.upstream_image: needed to mirror this entry " \
+                          "(the destination)\n"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +55,11 @@ class ClusterPatcher:
     def __call__(self, step: planning.TagPatch, reference: str) -> str:
         from cistreams.cluster import imagestreams
 
-        return imagestreams.point_tag(self._connected(), step.namespace, step.imagestream,
+        return imagestreams.point_tag(self.connected(), step.namespace, step.imagestream,
                                       step.tag, reference)
 
-    def _connected(self) -> Api:
+    def connected(self) -> Api:
+        """The connection (opened now if it is not yet)."""
         with self._lock:
             if self._error is not None:
                 raise self._error  # the same reason for every patch, without a new try
@@ -77,9 +79,8 @@ class ClusterPatcher:
             self._api.client.close()
 
 
-def mirror_images(request: MirrorRequest, problems: Problems,
-                  emit: running.Emit) -> list[running.EntryReport]:
-    """Load, select and plan (raising CistreamsError on mistakes), then run the plan."""
+def prepare(request: MirrorRequest, problems: Problems) -> list[planning.EntryPlan]:
+    """Load, select and plan; raises CistreamsError on mistakes in the build data."""
     from cistreams import app  # imported here so that --help stays fast
 
     data, _ = app.load_build_data(request.source, False, problems)
@@ -89,8 +90,21 @@ def mirror_images(request: MirrorRequest, problems: Problems,
     plans = planning.plan(data.group, entries, request.settings, problems,
                           named=bool(request.streams or request.images))
     problems.check()
+    return plans
+
+
+def execute(request: MirrorRequest, plans: list[planning.EntryPlan],
+            emit: running.Emit) -> list[running.EntryReport]:
+    """Run the plan. What would fail every step fails first, before anything is copied: no
+    skopeo on PATH, or (when the plan patches imagestreams) no usable kubeconfig."""
     tool = Skopeo(authfile=request.registry_auth, certs_dir=request.registry_certs)
     patcher = ClusterPatcher(request.connection, request.as_user)
+    writes = not request.dry_run
+    if (writes or request.only_if_missing) and plans and shutil.which(tool.binary) is None:
+        raise CistreamsError(f"{tool.binary}: not found on PATH (apt-get install skopeo)")
+    if writes and any(isinstance(step, planning.TagPatch) for entry in plans
+                      for target in entry.targets for step in target.steps):
+        patcher.connected()
     run_options = running.Options(request.only_if_missing, request.dry_run, request.max_inflight)
     try:
         return running.run(plans, tool, patcher, run_options, emit)
@@ -246,9 +260,10 @@ def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[st
     problems = Problems()
     text = output_format == "text"
     try:
-        reports = mirror_images(request, problems, print_entry if text else _quiet)
+        plans = prepare(request, problems)
     finally:
         print_warnings(problems)
+    reports = execute(request, plans, print_entry if text else _quiet)
     line, counts = summary(reports, dry_run)
     if text:
         click.echo(line, err=True)
