@@ -59,10 +59,12 @@ class Mirror:
             encoding="utf-8")
         (self.data / "streams.yml").write_text(text, encoding="utf-8")
 
-    def run(self, *extra: str, user: str = "art-publish", auth: Path | None = None) -> Run:
+    def run(self, *extra: str, user: str = "art-publish", auth: Path | None = None,
+            config_dir: Path | None = None) -> Run:
+        credentials = ["--registry-config-dir", str(config_dir)] if config_dir else \
+            ["--registry-auth", str(auth or self.registries.authfile)]
         return run_cli(
-            "mirror", "--data-path", str(self.data), "-g", GROUP,
-            "--registry-auth", str(auth or self.registries.authfile),
+            "mirror", "--data-path", str(self.data), "-g", GROUP, *credentials,
             "--registry-certs", str(self.registries.certs_dir), "--ci-registry", self.ci,
             "--qci-repo", f"{self.ci}/openshift/ci", "--qci-proxy", PROXY,
             "--kubeconfig", str(self.cluster.kubeconfig(user)), *extra)
@@ -231,6 +233,26 @@ def test_an_auth_failure_is_an_error_and_no_secret_is_shown(mirror: Mirror,
     everything = done.stdout + done.stderr
     assert "wrong-password" not in everything and mirror.registries.password not in everything
     assert bad.read_text(encoding="utf-8").split('"auth": "')[1][:20] not in everything
+
+
+def test_doozers_registry_config_dir_and_json_output(mirror: Mirror, tmp_path: Path) -> None:
+    u = mirror.uid
+    single = images.image(f"json-{u}")
+    mirror.push("source", "rh-osbs/json", u, single)
+    mirror.streams(f"s:\n  image: {mirror.src}/rh-osbs/json:{u}\n  mirror: true\n"
+                   f"  upstream_image: {mirror.other}/art/json:{u}\n")
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_bytes(mirror.registries.authfile.read_bytes())
+    done = mirror.run("--format", "json", config_dir=config_dir)
+    assert done.code == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["entries"] == [{"name": "s", "results": [{
+        "action": "copied", "source": f"{mirror.src}/rh-osbs/json:{u}",
+        "dest": f"{mirror.other}/art/json:{u}", "digest": single.digest,
+        "text": f"copied {mirror.src}/rh-osbs/json:{u} -> {mirror.other}/art/json:{u} "
+                f"{single.digest}"}]}]
+    assert (report["ok"], report["summary"]["copied"], report["dry_run"]) == (True, 1, False)
 
 
 def test_dry_run_lists_every_step_and_changes_nothing(mirror: Mirror) -> None:
