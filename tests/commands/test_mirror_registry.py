@@ -149,7 +149,8 @@ def test_every_rule_against_real_registries(mirror: Mirror) -> None:
         f"copied {mirror.src}/rh-osbs/ibm:v1-{u} -> {mirror.other}/release-dev/ibm-share:"
         f"golang-{u} {ibm.digest}"]
     assert done.stderr.splitlines()[-1] == ("mirror, 2 entries: 7 copied, 0 present, 3 "
-                                            "imagestream tags patched, 0 sources missing, 0 errors")
+                                            "imagestream tags patched (0 already right), 0 "
+                                            "sources missing, 0 errors")
     ci = mirror.registries.client("ci")
     assert ci.manifest("openshift/ci", f"art__ocp_builder_golang-{u}.art") == \
         (images.MANIFEST, golang.for_arch("amd64").manifest)  # the amd64 image alone
@@ -164,6 +165,10 @@ def test_every_rule_against_real_registries(mirror: Mirror) -> None:
     assert points_at(tags[f"golang-{u}.art-arm64"], arm64)
     assert points_at(mirror.tags("ocp-private", "builder-priv")[f"golang-{u}"], built.digest)
     assert ci.tags("ocp/builder") == [f"golang-{u}"]  # nothing pushed to the CI registry
+    again = mirror.run("--stream", "golang")
+    assert again.code == 0 and again.stdout.count("unchanged imagestream ") == 3
+    assert again.stderr.endswith("0 imagestream tags patched (3 already right), 0 sources "
+                                 "missing, 0 errors\n")
 
 
 def test_only_if_missing_reads_once_and_copies_only_what_is_missing(mirror: Mirror) -> None:

@@ -125,20 +125,26 @@ def print_entry(report: running.EntryReport) -> None:
 
 def summary(reports: list[running.EntryReport], dry_run: bool) -> tuple[str, dict[str, int]]:
     """The closing line and the counts behind it."""
-    counts = dict.fromkeys((running.COPIED, running.PRESENT, running.PATCHED,
+    counts = dict.fromkeys((running.COPIED, running.PRESENT, running.PATCHED, running.UNCHANGED,
                             running.MISSING_SOURCE, running.ERROR, running.PLANNED), 0)
     for report in reports:
         for outcome in report.outcomes:
             counts[outcome.action] += 1
-    entries = f"{len(reports)} {'entry' if len(reports) == 1 else 'entries'}"
+    entries = _count(len(reports), "entry", "entries")
+    errors = _count(counts[running.ERROR], "error", "errors")
     if dry_run:
         return (f"dry run, {entries}: {counts[running.PLANNED]} steps listed, "
-                f"{counts[running.PRESENT]} present, {counts[running.ERROR]} errors; nothing "
-                "was copied or patched"), counts
+                f"{counts[running.PRESENT]} present, {errors}; nothing was copied or patched"), \
+            counts
     return (f"mirror, {entries}: {counts[running.COPIED]} copied, {counts[running.PRESENT]} "
-            f"present, {counts[running.PATCHED]} imagestream tags patched, "
-            f"{counts[running.MISSING_SOURCE]} sources missing, {counts[running.ERROR]} "
-            "errors"), counts
+            f"present, {counts[running.PATCHED]} imagestream tags patched "
+            f"({counts[running.UNCHANGED]} already right), "
+            f"{_count(counts[running.MISSING_SOURCE], 'source', 'sources')} missing, "
+            f"{errors}"), counts
+
+
+def _count(number: int, one: str, more: str) -> str:
+    return f"{number} {one if number == 1 else more}"
 
 
 def as_json(reports: list[running.EntryReport], dry_run: bool) -> str:

@@ -26,8 +26,8 @@ from cistreams.registry.plan import Copy, EntryPlan, GcTag, Step, TagPatch, Targ
 from cistreams.registry.refs import Pullspec
 from cistreams.registry.skopeo import KEEP_LIST, MISSING, RegistryError, Skopeo
 
-COPIED, PRESENT, PATCHED, MISSING_SOURCE, ERROR, PLANNED = (
-    "copied", "present", "patched", "missing-source", "error", "planned")
+COPIED, PRESENT, PATCHED, UNCHANGED, MISSING_SOURCE, ERROR, PLANNED = (
+    "copied", "present", "patched", "unchanged", "missing-source", "error", "planned")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -137,7 +137,8 @@ def _step(step: Step, digest: str, tool: Skopeo, patch: Patcher) -> tuple[Outcom
         return _copied(source, dest, tool.copy(source, dest, KEEP_LIST)), digest
     reference = step.reference(digest)
     done = patch(step, reference)
-    return Outcome(PATCHED, f"{done} imagestream {step} -> {reference}", dest=str(step),
+    action = UNCHANGED if done == UNCHANGED else PATCHED  # patched or added
+    return Outcome(action, f"{done} imagestream {step} -> {reference}", dest=str(step),
                    digest=digest), digest
 
 
