@@ -6,58 +6,27 @@ drives the CLI in-process, as a release job would, then looks at the cluster its
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cistreams.cluster import kinds, prepare_apply
-from cistreams.options import ApplyOptions, ConnectionOptions
+from cistreams.options import IMAGESTREAM_TARGET, ApplyOptions, ConnectionOptions
+from cluster.conftest import (
+    BC,
+    DAEMONSET,
+    FIRST_BC,
+    GOLANG_BC,
+    GROUP,
+    IMAGESTREAM,
+    gen,
+    live,
+    report_lines,
+    versions,
+)
 from cluster.testcluster import TestCluster
-from helpers import EXAMPLE, Run, corpus_dirs, group_of, run_cli
-
-GROUP = "openshift-4.7"
-BC = f"/apis/{kinds.BUILDCONFIG.group}/v1/namespaces/ci/buildconfigs"
-DS = "/apis/apps/v1/namespaces/ci/daemonsets"
-GOLANG_BC = "builder-rhel-8-golang-1.15-openshift-4.7--art-builder"
-FIRST_BC = "builder-rhel-8-base-openshift-4.7--art-builder"  # the first the example renders
-DAEMONSET = "art-managed-openshift-4.7-dont-gc-me-bro"
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    """A private copy of the example build data, which a test may edit."""
-    copy = tmp_path / "build-data"
-    shutil.copytree(EXAMPLE, copy)
-    return copy
-
-
-def gen(cluster: TestCluster, data: Path, *args: str, user: str = "admin",
-        group: str = GROUP, out: Path | None = None) -> Run:
-    """gen-buildconfigs --apply as `user`."""
-    target = out or data.parent / "out.yaml"
-    return run_cli("--data-path", str(data), "-g", group, "gen-buildconfigs", "-o", str(target),
-                   "--apply", "--kubeconfig", str(cluster.kubeconfig(user)), *args)
-
-
-def live(cluster: TestCluster) -> dict[str, dict[str, Any]]:
-    """Every BuildConfig and DaemonSet in `ci`, by name."""
-    found: dict[str, dict[str, Any]] = {}
-    for collection in (BC, DS):
-        status, body = cluster.api("GET", collection)
-        assert status == 200, body
-        found.update({item["metadata"]["name"]: item for item in body["items"]})
-    return found
-
-
-def versions(cluster: TestCluster) -> dict[str, str]:
-    return {name: obj["metadata"]["resourceVersion"] for name, obj in live(cluster).items()}
-
-
-def report_lines(run: Run) -> list[str]:
-    return [line for line in run.stderr.splitlines()
-            if line.startswith(("buildconfig.build.openshift.io/", "daemonset.apps/"))]
+from helpers import EXAMPLE, corpus_dirs, group_of, run_cli
 
 
 def test_first_apply_creates_everything_and_a_second_changes_nothing(
@@ -128,7 +97,7 @@ def test_objects_written_by_kubectl_apply_are_taken_over_in_one_run(
         clean_cluster: TestCluster, data: Path, tmp_path: Path) -> None:
     """doozer ran `oc apply -f FILE`: client-side apply with its last-applied annotation."""
     out = tmp_path / "doozer.yaml"
-    assert run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs",
+    assert run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", *IMAGESTREAM,
                    "-o", str(out)).code == 0
     applied = clean_cluster.kubectl("apply", "-f", str(out))
     assert applied.returncode == 0, applied.stderr
@@ -180,14 +149,15 @@ def test_a_rejected_token_is_one_line_with_the_count(
     kubeconfig = wrong_token(clean_cluster, tmp_path)
     out = tmp_path / "out.yaml"
     run = run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", "-o", str(out),
-                  "--apply", "--kubeconfig", str(kubeconfig))
+                  *IMAGESTREAM, "--apply", "--kubeconfig", str(kubeconfig))
     assert run.code == 1
     assert run.stderr.splitlines() == [
         f"error: {clean_cluster.server}: the credentials of kubeconfig {kubeconfig}, context "
         "admin were rejected (HTTP 401: Unauthorized); log in again or renew the token; nothing "
         "was applied (7 objects)"]
     assert not out.exists() and live(clean_cluster) == {}
-    diff = run_cli("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig", str(kubeconfig))
+    diff = run_cli("--data-path", str(data), "-g", GROUP, "diff", *IMAGESTREAM, "--kubeconfig",
+                   str(kubeconfig))
     assert diff.code == 2
     [line] = diff.stderr.splitlines()
     assert line.endswith("were rejected (HTTP 401: Unauthorized); log in again or renew the "
@@ -217,7 +187,8 @@ def test_an_object_the_server_rejects_stops_the_run_with_its_message(
     from cistreams.errors import CistreamsError, Problems
     from cistreams.options import GenerateRequest, Source
 
-    rendered = app.render_request(GenerateRequest(Source(str(data), GROUP), "-"), Problems())
+    request = GenerateRequest(Source(str(data), GROUP), "-", push=IMAGESTREAM_TARGET)
+    rendered = app.render_request(request, Problems())
     objects = rendered.objects
     objects[2]["spec"]["runPolicy"] = 5  # the CRD's schema says string
     options = ApplyOptions(ConnectionOptions(str(clean_cluster.kubeconfig("admin"))))
@@ -245,7 +216,8 @@ def test_dry_run_reports_and_changes_nothing(
 def test_diff_shows_a_pending_change_then_nothing_after_apply(
         clean_cluster: TestCluster, data: Path) -> None:
     kubeconfig = str(clean_cluster.kubeconfig("admin"))
-    args = ("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig", kubeconfig)
+    args = ("--data-path", str(data), "-g", GROUP, "diff", *IMAGESTREAM, "--kubeconfig",
+            kubeconfig)
     missing = run_cli(*args)
     assert missing.code == 1, missing.stderr
     assert f"+++ applied/buildconfig.build.openshift.io/{GOLANG_BC}" in missing.stdout
@@ -263,7 +235,7 @@ def test_diff_shows_a_pending_change_then_nothing_after_apply(
 
 
 def test_diff_errors_exit_two(clean_cluster: TestCluster, data: Path) -> None:
-    run = run_cli("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig",
+    run = run_cli("--data-path", str(data), "-g", GROUP, "diff", *IMAGESTREAM, "--kubeconfig",
                   str(clean_cluster.kubeconfig("nobody")))
     assert run.code == 2
     lines = run.stderr.splitlines()
@@ -306,7 +278,8 @@ def test_a_missing_namespace_is_a_refusal(clean_cluster: TestCluster, tmp_path: 
     from cistreams.errors import CistreamsError, Problems
     from cistreams.options import GenerateRequest, Source
 
-    rendered = app.render_request(GenerateRequest(Source(str(EXAMPLE), GROUP), "-"), Problems())
+    request = GenerateRequest(Source(str(EXAMPLE), GROUP), "-", push=IMAGESTREAM_TARGET)
+    rendered = app.render_request(request, Problems())
     objects = rendered.objects[:1]
     objects[0]["metadata"]["namespace"] = "nowhere"
     options = ApplyOptions(ConnectionOptions(str(clean_cluster.kubeconfig("admin"))))

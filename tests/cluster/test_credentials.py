@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cluster.test_apply import GROUP, data, live, report_lines
+from cluster.conftest import apply_via, live, report_lines
 from cluster.testcluster import TestCluster
-from helpers import Run, run_cli
-
-__all__ = ["data"]  # the fixture, imported for these tests
 
 PLUGIN = """#!{python}
 import json, os, sys
@@ -50,14 +47,9 @@ def exec_kubeconfig(cluster: TestCluster, folder: Path, mode: str, command: str 
     return path
 
 
-def apply_with(kubeconfig: Path, data: Path) -> Run:
-    return run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", "-o",
-                   str(data.parent / "out.yaml"), "--apply", "--kubeconfig", str(kubeconfig))
-
-
 def test_a_working_plugin_gives_the_token(clean_cluster: TestCluster, data: Path,
                                           tmp_path: Path) -> None:
-    run = apply_with(exec_kubeconfig(clean_cluster, tmp_path, "ok"), data)
+    run = apply_via(exec_kubeconfig(clean_cluster, tmp_path, "ok"), data)
     assert run.code == 0, run.stderr
     assert len(report_lines(run)) == 7 and len(live(clean_cluster)) == 7
     assert clean_cluster.token("admin") not in run.stdout + run.stderr
@@ -79,7 +71,7 @@ def test_a_plugin_that_gives_no_token_is_one_line_naming_file_and_context(
         (tmp_path / name).write_text("just text\n")
         (tmp_path / name).chmod(mode_bits)
     kubeconfig = exec_kubeconfig(clean_cluster, tmp_path, mode, command.format(folder=tmp_path))
-    run = apply_with(kubeconfig, data)
+    run = apply_via(kubeconfig, data)
     assert run.code == 1, run.stderr
     expected = message.format(plugin=tmp_path / "plugin", folder=tmp_path)
     assert run.stderr.splitlines() == [
@@ -91,7 +83,7 @@ def test_a_plugin_that_gives_no_token_is_one_line_naming_file_and_context(
 def test_a_token_the_server_rejects_is_one_line_naming_file_and_context(
         clean_cluster: TestCluster, data: Path, tmp_path: Path) -> None:
     kubeconfig = exec_kubeconfig(clean_cluster, tmp_path, "ok", token="expired")
-    run = apply_with(kubeconfig, data)
+    run = apply_via(kubeconfig, data)
     assert run.code == 1
     assert run.stderr.splitlines() == [
         f"error: {clean_cluster.server}: the credentials of kubeconfig {kubeconfig}, context "

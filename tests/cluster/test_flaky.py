@@ -15,67 +15,31 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from cluster.conftest import (
+    FIRST_BC,
+    GROUP,
+    IMAGESTREAM,
+    OBJECTS,
+    apply_via,
+    converges,
+    interrupt_when,
+    live,
+    outcomes,
+    rendered,
+)
 from cluster.faultproxy import ANSWERED_503, FORWARDED, FaultProxy
-from cluster.test_apply import FIRST_BC, GROUP, data, live, report_lines
 from cluster.testcluster import TestCluster
-from helpers import Run, run_cli
-
-__all__ = ["data"]  # the fixture, imported to be used here
-
-OBJECTS = 7  # the example group: six BuildConfigs and the DaemonSet
-
-
-@pytest.fixture
-def proxy(clean_cluster: TestCluster) -> Iterator[FaultProxy]:
-    """A fault proxy in front of a clean cluster; no error inside it by the end."""
-    with FaultProxy(clean_cluster) as started:
-        yield started
-    assert started.errors == []
-
-
-def apply_via(kubeconfig: Path, data: Path, *args: str, out: Path | None = None) -> Run:
-    """gen-buildconfigs --apply with this kubeconfig, in-process."""
-    return run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs",
-                   "-o", str(out or data.parent / "out.yaml"), "--apply",
-                   "--kubeconfig", str(kubeconfig), *args)
+from helpers import Run
 
 
 def errors(run: Run) -> list[str]:
     """The run's error lines; a traceback anywhere fails the test."""
     assert "Traceback" not in run.stderr, run.stderr
     return [line for line in run.stderr.splitlines() if line.startswith("error:")]
-
-
-def outcomes(run: Run) -> dict[str, str]:
-    """The report: object name -> created, configured or unchanged."""
-    return {line.split(" ")[0].split("/", 1)[1]: line.split(" ", 1)[1]
-            for line in report_lines(run)}
-
-
-def rendered(data: Path, tmp_path: Path) -> bytes:
-    """The bytes gen-buildconfigs writes for the example group, without applying."""
-    out = tmp_path / "plain.yaml"
-    assert run_cli("--data-path", str(data), "-g", GROUP, "gen-buildconfigs",
-                   "-o", str(out)).code == 0
-    return out.read_bytes()
-
-
-def converges(cluster: TestCluster, data: Path) -> None:
-    """A direct run applies the rest and reports what is there unchanged; then all is."""
-    there = set(live(cluster))
-    second = apply_via(cluster.kubeconfig("admin"), data)
-    assert second.code == 0, second.stderr
-    assert len(outcomes(second)) == OBJECTS
-    assert {name for name, what in outcomes(second).items() if what == "unchanged"} == there
-    assert {name for name, what in outcomes(second).items() if what == "created"} == (
-        set(outcomes(second)) - there)
-    third = apply_via(cluster.kubeconfig("admin"), data)
-    assert set(outcomes(third).values()) == {"unchanged"}, third.stderr
 
 
 def requests_of(proxy: FaultProxy) -> Counter[tuple[str, str]]:
@@ -210,26 +174,6 @@ def cistreams(*args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def interrupt_when(process: subprocess.Popen[str], ready: Callable[[], bool],
-                   signum: int = signal.SIGINT) -> tuple[int, str, float]:
-    """`signum` (SIGINT) once `ready()` says so; once the process ended, (exit code, stderr,
-    seconds from the signal to the end)."""
-    deadline = time.monotonic() + 60
-    while not ready():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the run never got there"
-        time.sleep(0.02)
-    process.send_signal(signum)
-    sent = time.monotonic()
-    try:
-        _, stderr = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise
-    return process.returncode, stderr, time.monotonic() - sent
-
-
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_while_retrying_starts_no_request_and_writes_nothing(
         proxy: FaultProxy, data: Path, tmp_path: Path, signum: int) -> None:
@@ -240,7 +184,8 @@ def test_ctrl_c_while_retrying_starts_no_request_and_writes_nothing(
     out = tmp_path / "out.yaml"
     out.write_text("previous\n")
     process = cistreams("--data-path", str(data), "-g", GROUP, "gen-buildconfigs", "-o",
-                        str(out), "--apply", "--kubeconfig", str(proxy.kubeconfig("admin")))
+                        str(out), *IMAGESTREAM, "--apply", "--kubeconfig",
+                        str(proxy.kubeconfig("admin")))
     code, stderr, took = interrupt_when(process, lambda: any(
         s.outcome == ANSWERED_503 for s in proxy.seen), signum)
     assert (code, stderr.splitlines()[-1:]) == (

@@ -1,5 +1,6 @@
-"""--prune against the real test cluster: it deletes exactly the group's stale objects, and
-every guard holds."""
+"""--prune: against the real test cluster, it deletes exactly the group's stale objects and
+every guard holds; then cistreams.cluster.prune on its own, with a fake Api answering lists
+and deletes, so that every filter, the order and every report line are asserted exactly."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from typing import Any
 
 import pytest
 
+from cistreams.cluster import kinds
 from cistreams.cluster import prune as pruning
+from cistreams.cluster.api import Answer
 from cistreams.cluster.connection import connect
-from cistreams.options import ConnectionOptions
-from cluster.test_apply import BC, DAEMONSET, DS, GOLANG_BC, GROUP, data, gen, live, report_lines
+from cistreams.cluster.kinds import Ref
+from cistreams.errors import CistreamsError
+from cistreams.options import IMAGESTREAM_TARGET, ConnectionOptions
+from cluster.conftest import BC, DAEMONSET, DS, GOLANG_BC, GROUP, IMAGESTREAM, gen, live, report_lines
 from cluster.testcluster import TestCluster
 from helpers import run_cli
 
-__all__ = ["data"]  # the fixture, imported for these tests
 RHEL7_BC = "builder-rhel-7-base-openshift-4.7--art-builder"
 
 
@@ -183,7 +187,7 @@ def test_a_recreated_object_is_not_deleted(clean_cluster: TestCluster, data: Pat
 
     assert gen(clean_cluster, data).code == 0
     create(clean_cluster, bc("stale-0"), BC)
-    objects = app.render_request(GenerateRequest(Source(str(data), GROUP), "-"),
+    objects = app.render_request(GenerateRequest(Source(str(data), GROUP), "-", push=IMAGESTREAM_TARGET),
                                  Problems()).objects
     api = connect(ConnectionOptions(str(clean_cluster.kubeconfig("admin"))))
     with api.client:
@@ -200,7 +204,7 @@ def test_a_recreated_object_is_not_deleted(clean_cluster: TestCluster, data: Pat
 def test_diff_prune_shows_removals_as_changes(clean_cluster: TestCluster, data: Path) -> None:
     assert gen(clean_cluster, data).code == 0
     create(clean_cluster, bc(RHEL7_BC + "-old"), BC)
-    args = ("--data-path", str(data), "-g", GROUP, "diff", "--kubeconfig",
+    args = ("--data-path", str(data), "-g", GROUP, "diff", *IMAGESTREAM, "--kubeconfig",
             str(clean_cluster.kubeconfig("admin")))
     plain = run_cli(*args)
     assert (plain.code, plain.stdout) == (0, ""), plain.stderr
@@ -236,3 +240,131 @@ def test_daemonset_pruned_with_no_daemonset(clean_cluster: TestCluster, data: Pa
     assert run.code == 0, run.stderr
     assert f"daemonset.apps/{DAEMONSET} pruned" in report_lines(run)
     assert clean_cluster.api("GET", f"{DS}/{DAEMONSET}")[0] == 404
+
+
+# -- the module on its own, with a fake Api ---------------------------------------------------
+
+LABEL = "art-builder-group"
+
+
+def obj(kind: str, name: str, namespace: str = "ci", group: str | None = "g",
+        uid: str = "") -> dict[str, Any]:
+    api_version = "build.openshift.io/v1" if kind == "BuildConfig" else "apps/v1"
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace,
+                                "labels": {} if group is None else {LABEL: group}}
+    if uid:
+        metadata["uid"] = uid
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+
+
+class FakeApi:
+    """Lists from `live` by collection path; deletes answer from `answers` by object path."""
+
+    def __init__(self, live: dict[str, list[dict[str, Any]]] | None = None,
+                 answers: dict[str, Answer] | None = None) -> None:
+        self.live = live or {}
+        self.answers = answers or {}
+        self.calls: list[tuple[Any, ...]] = []
+        self.metadata_only: list[bool] = []
+
+    def get_all(self, path: str, label_selector: str,
+                metadata_only: bool = False) -> list[dict[str, Any]]:
+        self.calls.append(("list", path, label_selector))
+        self.metadata_only.append(metadata_only)
+        return self.live.get(path, [])
+
+    def delete(self, path: str, uid: str, dry_run: bool) -> Answer:
+        self.calls.append(("delete", path, uid, dry_run))
+        return self.answers[path]
+
+
+BC_PATH = "/apis/build.openshift.io/v1/namespaces/ci/buildconfigs"
+DS_PATH = "/apis/apps/v1/namespaces/ci/daemonsets"
+
+
+def test_the_group_is_the_one_namespace_and_label_of_every_object() -> None:
+    assert pruning.group_of([obj("BuildConfig", "a"), obj("DaemonSet", "d")]) == ("ci", "g")
+
+
+@pytest.mark.parametrize(("objects", "found"), [
+    ([obj("BuildConfig", "a"), obj("BuildConfig", "b", group="h")], "[\"('ci', 'g')\", \"('ci', 'h')\"]"),
+    ([obj("BuildConfig", "a"), obj("BuildConfig", "b", namespace="x")],
+     "[\"('ci', 'g')\", \"('x', 'g')\"]"),
+    ([obj("BuildConfig", "a", group=None)], "[\"('ci', None)\"]"),
+    ([], "[]"),
+])
+def test_objects_of_several_groups_cannot_be_pruned(objects: list[dict[str, Any]], found: str) -> None:
+    with pytest.raises(CistreamsError) as caught:
+        pruning.group_of(objects)
+    assert str(caught.value) == ("--prune needs every rendered object in one namespace with one "
+                                 f"art-builder-group label; found {found}")
+
+
+def test_stale_objects_are_the_groups_own_that_the_render_lacks_in_order() -> None:
+    api = FakeApi({BC_PATH: [obj("BuildConfig", "keep", uid="1"), obj("BuildConfig", "z-old", uid="2"),
+                             obj("BuildConfig", "a-old", uid="3"),
+                             obj("BuildConfig", "elsewhere", namespace="other", uid="4"),
+                             obj("BuildConfig", "other-group", group="h", uid="5"),
+                             obj("BuildConfig", "unlabelled", group=None, uid="6")],
+                   DS_PATH: [obj("DaemonSet", "ds-old", uid="7"), obj("DaemonSet", "keep", uid="8")]})
+    stale = pruning.find_stale(api, [obj("BuildConfig", "keep"), obj("DaemonSet", "keep")])  # type: ignore[arg-type]
+    assert [(s.ref, s.uid) for s in stale] == [
+        (Ref(kinds.BUILDCONFIG, "ci", "a-old"), "3"), (Ref(kinds.BUILDCONFIG, "ci", "z-old"), "2"),
+        (Ref(kinds.DAEMONSET, "ci", "ds-old"), "7")]
+    assert stale[0].live == obj("BuildConfig", "a-old", uid="3")
+    assert api.calls == [("list", BC_PATH, "art-builder-group=g"), ("list", DS_PATH, "art-builder-group=g")]
+
+
+def test_nothing_is_stale_when_the_render_has_everything() -> None:
+    api = FakeApi({BC_PATH: [obj("BuildConfig", "keep", uid="1")]})
+    assert pruning.find_stale(api, [obj("BuildConfig", "keep")]) == []  # type: ignore[arg-type]
+
+
+STALE = pruning.Stale(Ref(kinds.BUILDCONFIG, "ci", "old"), "uid-1", {})
+OLD = "/apis/build.openshift.io/v1/namespaces/ci/buildconfigs/old"
+
+
+@pytest.mark.parametrize(("answer", "dry_run", "line"), [
+    (Answer(200, {}), False, "buildconfig.build.openshift.io/old pruned"),
+    (Answer(202, {}), False, "buildconfig.build.openshift.io/old pruned"),
+    (Answer(200, {}), True, "buildconfig.build.openshift.io/old pruned (server dry run)"),
+    (Answer(404, {}), False, "buildconfig.build.openshift.io/old already gone"),
+    (Answer(409, {"message": "Precondition failed: UID in precondition: uid-1"}), False,
+     "buildconfig.build.openshift.io/old left alone: recreated since it was listed (Precondition "
+     "failed: UID in precondition: uid-1)"),
+])
+def test_each_delete_reports_one_line(answer: Answer, dry_run: bool, line: str) -> None:
+    api = FakeApi(answers={OLD: answer})
+    assert pruning.delete(api, STALE, dry_run) == line  # type: ignore[arg-type]
+    assert api.calls == [("delete", OLD, "uid-1", dry_run)]
+
+
+def test_a_refused_delete_is_an_error() -> None:
+    api = FakeApi(answers={OLD: Answer(403, {"message": "forbidden: no delete"})})
+    with pytest.raises(CistreamsError) as caught:
+        pruning.delete(api, STALE, False)  # type: ignore[arg-type]
+    assert str(caught.value) == ("buildconfig.build.openshift.io/old: cannot prune: HTTP 403: "
+                                 "forbidden: no delete")
+
+
+def test_an_object_without_labels_cannot_be_pruned_by_group() -> None:
+    bare = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d", "namespace": "ci"}}
+    with pytest.raises(CistreamsError, match=r"found \[\"\('ci', None\)\"\]$"):
+        pruning.group_of([bare])
+
+
+def test_odd_items_from_a_proxy_are_skipped_not_fatal() -> None:
+    api = FakeApi({BC_PATH: [{}, {"metadata": {"name": "x", "namespace": "ci", "uid": "1"}},
+                             obj("BuildConfig", "old", uid="2")]})
+    stale = pruning.find_stale(api, [obj("BuildConfig", "keep")])  # type: ignore[arg-type]
+    assert [(s.ref.name, s.uid) for s in stale] == [("old", "2")]
+
+
+def test_pruning_lists_metadata_and_diff_lists_whole_objects() -> None:
+    api = FakeApi()
+    objects = [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": {"name": "d", "namespace": "ci",
+                             "labels": {"art-builder-group": "g"}}}]
+    pruning.find_stale(api, objects)  # type: ignore[arg-type]
+    pruning.find_stale(api, objects, whole=True)  # type: ignore[arg-type]
+    assert api.metadata_only == [True, True, False, False]

@@ -16,11 +16,8 @@ import pytest
 from cistreams.cluster.apply import CONFIGURED, CREATED, UNCHANGED, Planned
 from cistreams.cluster.kinds import BUILDCONFIG, DAEMONSET, Ref
 from cistreams.cluster.report import NAMED, Report, Shown
+from cluster.conftest import GROUP, IMAGESTREAM, OBJECTS, converges, interrupt_when, live, rendered
 from cluster.faultproxy import FaultProxy
-from cluster.test_apply import GROUP, data, live
-from cluster.test_flaky import OBJECTS, converges, interrupt_when, proxy, rendered
-
-__all__ = ["data", "proxy"]  # the fixtures, imported for these tests
 
 REPORT_LINE = re.compile(r"^(buildconfig\.build\.openshift\.io|daemonset\.apps)/(\S+) (\w+)")
 
@@ -31,7 +28,7 @@ def slow_apply(proxy: FaultProxy, data: Path, out: Path) -> subprocess.Popen[str
     proxy.delay_seconds = 0.15  # 0.3 s a request: the seven writes take about two seconds
     return subprocess.Popen(
         [sys.executable, "-m", "cistreams", "--data-path", str(data), "-g", GROUP,
-         "gen-buildconfigs", "-o", str(out), "--apply", "--kubeconfig",
+         "gen-buildconfigs", "-o", str(out), *IMAGESTREAM, "--apply", "--kubeconfig",
          str(proxy.kubeconfig("admin")), "--max-inflight", "1"],
         text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import bench_data
-from cluster.test_apply import DS, gen, live, report_lines
+from cluster.conftest import DS, gen, live, report_lines
 from cluster.testcluster import TestCluster
 
 BASE = "art-managed-openshift-4.17-dont-gc-me-bro"
