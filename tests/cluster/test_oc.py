@@ -292,6 +292,26 @@ def test_each_line_is_shown_once_as_a_line_of_its_own() -> None:
     ("Unable to connect to the server: net/http: TLS handshake timeout", True),
     ('error: unable to recognize "f": Get "https://h:6443/api?timeout=32s": dial tcp '
      "127.0.0.1:6443: connect: connection refused", True),
+    # each of the other transient wordings, alone
+    ("Error from server (ServerTimeout): the server cannot complete the requested operation", True),
+    ("Error from server: too many requests, slow down", True),
+    ("Error from server: Internal error occurred: admission webhook", True),
+    ("Error from server: the server was unable to return a response in the time allotted", True),
+    ("error: etcdserver: leader changed", True),
+    ("error: etcdserver: request timed out", True),
+    ("The connection to the server h:6443 was refused - did you specify the right host or port?",
+     True),
+    ("error: read tcp 1.2.3.4:5->6.7.8.9:6443: read: connection reset by peer", True),
+    ("error: write tcp 1.2.3.4:5->6.7.8.9:6443: write: broken pipe", True),
+    ("Unable to connect to the server: unexpected EOF", True),
+    ("Unable to connect to the server: http2: server sent GOAWAY and closed the connection", True),
+    ("error: read tcp 1.2.3.4:5->6.7.8.9:6443: use of closed network connection", True),
+    ("Unable to connect to the server: dial tcp 10.0.0.1:6443: connect: no route to host", True),
+    ("Unable to connect to the server: dial tcp 10.0.0.1:6443: connect: network is unreachable",
+     True),
+    ("Unable to connect to the server: context deadline exceeded", True),
+    ("Unable to connect to the server: Client.Timeout exceeded while reading body", True),
+    ("error: net/http: request canceled", True),
     ("Unable to connect to the server: x509: certificate signed by unknown authority", False),
     ("Unable to connect to the server: dial tcp: lookup nowhere on 127.0.0.53:53: no such "
      "host", False),
@@ -308,6 +328,20 @@ def test_each_line_is_shown_once_as_a_line_of_its_own() -> None:
 def test_what_is_tried_again(stderr: str, again: bool) -> None:
     result = subprocess.CompletedProcess(["oc"], 1, "", stderr)
     assert oc.can_pass_later(result) is again
+
+
+def test_without_standard_error_standard_output_is_read() -> None:
+    assert oc.can_pass_later(subprocess.CompletedProcess(["oc"], 1, UNAVAILABLE, " \n")) is True
+    assert oc.can_pass_later(subprocess.CompletedProcess(["oc"], 1, UNAVAILABLE, "error: x")) is False
+
+
+def test_blank_lines_are_dropped_and_many_lines_cut_short() -> None:
+    text = "\n".join(["error: first", "", "   ", *(f"line {n}" for n in range(30))])
+    with pytest.raises(CistreamsError) as caught:
+        applier(FakeOc((1, "", text)), []).apply("f", None)
+    lines = str(caught.value).splitlines()
+    assert lines[:3] == ["oc apply -f f failed (exit status 1):", "first", "line 0"]
+    assert lines[-1] == "... and 6 more error(s)" and len(lines) == 27
 
 
 def test_run_with_input_feeds_stdin_and_captures_output() -> None:
