@@ -74,9 +74,14 @@ class Env:
         return self.stack.registries["ci"].host
 
     @property
+    def qci_path(self) -> str:
+        """The test's own QCI repository, in the `ci` registry (a fresh one per test)."""
+        return f"qci-{self.uid}/ci"
+
+    @property
     def qci(self) -> str:
-        """The QCI repository."""
-        return f"{self.ci}/openshift/ci"
+        """The QCI repository, as --qci-repo names it."""
+        return f"{self.ci}/{self.qci_path}"
 
     @property
     def service(self) -> BuildService:
@@ -166,7 +171,7 @@ class Env:
 
     def qci_tags(self) -> list[str]:
         """Every tag of the QCI repository."""
-        return self.stack.registries.client("ci").tags("openshift/ci")
+        return self.stack.registries.client("ci").tags(self.qci_path)
 
     def imagestream(self, tags: dict[str, str]) -> None:
         """The test's imagestream, each tag naming a DockerImage pullspec."""

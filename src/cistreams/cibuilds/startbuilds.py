@@ -28,7 +28,7 @@ from cistreams.cibuilds import qci, selection, tables
 from cistreams.cibuilds.display import Display
 from cistreams.cluster import builds, imagestreams, rights
 from cistreams.cluster.api import Api
-from cistreams.errors import CistreamsError, Problems
+from cistreams.errors import CistreamsError, ErrorList, Problems
 from cistreams.registry.run import in_order
 from cistreams.registry.skopeo import Skopeo
 from cistreams.render.names import GROUP_LABEL, NAMESPACE
@@ -185,7 +185,8 @@ class _Run:
                                         "imagestreams", verb) for verb in ("get", "patch")]
         lacking = rights.missing(self.api, needed)
         if lacking:
-            raise CistreamsError("\n".join([*lacking, "nothing was written or started"]))
+            lines = [*lacking, "nothing was written or started"]
+            raise ErrorList([CistreamsError(line) for line in lines], len(lines))
 
     def _preserve(self, targets: list[Item]) -> bool:
         """Every QCI BuildConfig's preservation, side by side, lines in order; True when
