@@ -157,7 +157,8 @@ class Env:
         status, answer = self.cluster.api(
             "POST", "/apis/build.openshift.io/v1/namespaces/ci/buildconfigs", obj)
         assert status == 201, answer
-        return answer
+        made: dict[str, Any] = answer
+        return made
 
     def push(self, repo: str, tag: str, content: str) -> str:
         """A new image in the `ci` registry at `repo:tag`; its digest."""
@@ -187,7 +188,8 @@ class Env:
         status, body = self.cluster.api("GET", imagestream_crd.path(NAMESPACE,
                                                                      self.imagestream_name))
         assert status == 200, body
-        return body
+        found: dict[str, Any] = body
+        return found
 
     def tags(self) -> dict[str, dict[str, Any]]:
         """The imagestream's spec.tags by name."""
@@ -204,7 +206,8 @@ class Env:
         status, body = self.cluster.api(
             "GET", f"/apis/build.openshift.io/v1/namespaces/ci/buildconfigs/{name}")
         assert status == 200, body
-        return body
+        found: dict[str, Any] = body
+        return found
 
     def options(self, user: str = "art-publish") -> list[str]:
         """The options that point a verb at the test's build data, cluster and registries."""
