@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cistreams import options
+from cistreams.commands.registry_options import RegistryOptions, registry_options
 from cistreams.commands.shared import CONTEXT, Globals, debug_option
 from cistreams.errors import one_line
 
@@ -27,23 +28,6 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
         return parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-
-
-def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value or "/" in value or "@" in value:
-        raise click.BadParameter(f"'{value}' is not a registry host (such as "
-                                 "registry.ci.openshift.org)")
-    return value
-
-
-def _repository(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from cistreams.registry.refs import parse_repository
-
-    try:
-        parse_repository(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"'{value}' {exc}") from None
-    return value
 
 
 def read_groups(named: tuple[str, ...], groups_file: Path | None,
@@ -74,17 +58,6 @@ def read_groups(named: tuple[str, ...], groups_file: Path | None,
         raise click.UsageError("no group: give -g/--group NAME (repeatable) or --groups-file "
                                "FILE")
     return list(dict.fromkeys(groups))
-
-
-def _auth_file(registry_auth: Path | None, config_dir: Path | None) -> Path | None:
-    """--registry-auth FILE, else doozer's --registry-config-dir DIR (DIR/config.json)."""
-    if registry_auth is not None or config_dir is None:
-        return registry_auth
-    found = config_dir / "config.json"
-    if not found.is_file():
-        raise click.BadParameter(f"no config.json in {config_dir}",
-                                 param_hint="--registry-config-dir")
-    return found
 
 
 class LineEcho:
@@ -138,21 +111,8 @@ class LineEcho:
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, metavar="FILE",
               help="Write the JSON report: per group and step, status, time, counts, errors.")
-@click.option("--registry-auth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, metavar="FILE",
-              help="Registry credentials: a docker config.json (skopeo's --authfile).")
-@click.option("--registry-config-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, metavar="DIR", help="doozer's form of the same: DIR/config.json.")
-@click.option("--registry-certs", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("/etc/containers/certs.d"), show_default=True, metavar="DIR",
-              help="TLS trust as containers-certs.d(5): DIR/HOST:PORT/ca.crt per registry.")
-@click.option("--ci-registry", default="registry.ci.openshift.org", show_default=True,
-              metavar="HOST", callback=_host, help="The CI registry (the QCI route).")
-@click.option("--qci-repo", default="quay.io/openshift/ci", show_default=True, metavar="REPO",
-              callback=_repository, help="The QCI repository.")
-@click.option("--qci-proxy", default="quay-proxy.ci.openshift.org/openshift/ci",
-              show_default=True, metavar="REPO", callback=_repository,
-              help="The pull-through proxy of QCI that imagestream tags name.")
+@click.option("--push-secret", default=options.DEFAULT_PUSH_SECRET, show_default=True,
+              metavar="NAME", help="The secret the BuildConfigs push to QCI with.")
 @click.option("--build-timeout", default="1h", show_default=True, metavar="DURATION",
               callback=_duration, help="start-builds --timeout: the whole wait for builds.")
 @click.option("--max-inflight", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -171,13 +131,13 @@ class LineEcho:
               help="Impersonate this user on the cluster.")
 @click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
               callback=_duration, help="Time limit of each cluster request (0 for none).")
+@registry_options
 @debug_option
 def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str | None,
          working_dir_: Path | None, assembly: str, variables: tuple[str, ...], prune: bool,
          max_prune: int, only_if_missing: bool, force: bool, max_groups: int, dry_run: bool,
          output_format: str, junit_file: Path | None, report_file: Path | None,
-         registry_auth: Path | None, registry_config_dir: Path | None, registry_certs: Path,
-         ci_registry: str, qci_repo: str, qci_proxy: str, build_timeout: float,
+         registries: RegistryOptions, push_secret: str, build_timeout: float,
          max_inflight: int, lock_namespace: str, lease_duration: int, kubeconfig: str | None,
          kube_context: str | None, as_user: str | None, request_timeout: float) -> None:
     """Run ART's sync-ci-images job for each group: gen-buildconfigs --apply, mirror,
@@ -193,7 +153,7 @@ def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str |
     Exit status: 0 when no group failed, 1 when any did, 2 for a usage error.
     """
     from cistreams.commands.shared import make_source
-    from cistreams.job.steps import RegistryOptions, SyncOptions
+    from cistreams.job.steps import SyncOptions
 
     root = click.get_current_context().find_object(Globals) or Globals()
     names = read_groups(groups, groups_file, root.group)
@@ -201,11 +161,9 @@ def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str |
                          assembly, variables)
     connection = options.ConnectionOptions(kubeconfig, kube_context, request_timeout,
                                            max_inflight)
-    registry = RegistryOptions(_auth_file(registry_auth, registry_config_dir), registry_certs,
-                               ci_registry, qci_repo, qci_proxy)
-    sync_options = SyncOptions(connection, as_user, registry, prune, max_prune, only_if_missing,
+    sync_options = SyncOptions(connection, as_user, registries, prune, max_prune, only_if_missing,
                                force, dry_run, max_inflight, build_timeout, lock_namespace,
-                               lease_duration)
+                               lease_duration, push_secret)
     code = run_and_report(names, source, sync_options, max_groups, output_format, junit_file,
                           report_file)
     if code:

@@ -2,35 +2,34 @@
 
 gen-buildconfigs applies with server-side apply (all or nothing, pruning when asked) and
 writes no file: the run's lines are the record. mirror, start-builds and check-upstream call
-the functions their verbs call. A verb missing from this build of cistreams fails its step
-with one line saying so, never a silent pass.
+the functions their verbs call, with the sync's options, and hand their lines to the
+group's log.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
-from cistreams.errors import CistreamsError, Problems, one_line
-from cistreams.job.steps import FAILED, OK, SKIPPED, GroupRun, Step, StepOutcome
-from cistreams.options import ApplyOptions, GenerateRequest
+from cistreams.errors import Problems, one_line
+from cistreams.job.steps import (
+    FAILED,
+    OK,
+    SKIPPED,
+    GroupRun,
+    Step,
+    StepOutcome,
+)
+
+if TYPE_CHECKING:
+    from cistreams.cibuilds import qci
+    from cistreams.commands.registry_options import RegistryOptions
+from cistreams.options import PUSH_QCI, ApplyOptions, GenerateRequest, PushTarget
 
 
 def _warnings(problems: Problems, echo: Callable[[str], None]) -> None:
     for warning in problems.warnings:
         echo(f"warning: {one_line(str(warning))}")
-
-
-def _module(name: str, verb: str) -> ModuleType:
-    """A verb's module, or one clear error when this build of cistreams lacks it."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        raise CistreamsError(f"{verb} is not available in this build of cistreams") from None
 
 
 class GenBuildconfigs:
@@ -46,8 +45,11 @@ class GenBuildconfigs:
         apply_options = ApplyOptions(options.connection, None, options.dry_run, options.prune,
                                      options.max_prune)
         # no DaemonSet: OpenShift 4 keeps images without it, and ART's job stopped making it
+        # the BuildConfigs push to the QCI repository start-builds promotes from
+        push = PushTarget(PUSH_QCI, options.registry.qci_repo, options.push_secret)
         request = GenerateRequest(group.source, "-", daemonset=False, apply=True,
-                                  as_user=options.as_user, apply_options=apply_options)
+                                  as_user=options.as_user, apply_options=apply_options,
+                                  push=push)
         problems = Problems()
         try:
             _, rendered = app.load_and_render(request, problems)
@@ -76,7 +78,7 @@ class Mirror:
 
     def run(self, group: GroupRun) -> StepOutcome:
         """Plan and run the copies and imagestream patches; any error fails the step."""
-        mirroring = _module("cistreams.commands.mirror", "mirror")
+        from cistreams.commands import mirror as mirroring
         from cistreams.registry import plan as planning
         from cistreams.registry import run as running
 
@@ -90,20 +92,22 @@ class Mirror:
             as_user=options.as_user)
         errors: list[str] = []
 
-        def emit(report: Any) -> None:
+        def emit(report: running.EntryReport) -> None:
             for outcome in report.outcomes:
                 text = one_line(outcome.text)
                 if outcome.action == running.ERROR:
-                    errors.append(text)
-                    continue  # run_step shows the errors
-                prefix = "warning: " if outcome.action == running.MISSING_SOURCE else ""
-                group.echo(prefix + text)
+                    errors.append(text)  # run_step shows the errors
+                elif outcome.action == running.MISSING_SOURCE:
+                    group.echo(f"warning: {text}")
+                else:
+                    group.echo(text)
 
         problems = Problems()
         try:
-            reports = mirroring.mirror_images(request, problems, emit)
+            plans = mirroring.prepare(request, problems)
         finally:
             _warnings(problems, group.echo)
+        reports = mirroring.execute(request, plans, emit)
         line, counts = mirroring.summary(reports, options.dry_run)
         return StepOutcome(FAILED if errors else OK, line, dict(counts), errors)
 
@@ -114,9 +118,37 @@ class StartBuilds:
     name = "start-builds"
 
     def run(self, group: GroupRun) -> StepOutcome:
-        """Not wired yet: the verb's module is looked up, and its absence is an error."""
-        _module("cistreams.commands.start_builds", "start-builds")
-        raise CistreamsError("start-builds: its typed core is not wired into sync yet")
+        """Preserve, start, wait for and promote every build; a build that did not complete
+        and promote fails the step, one line per BuildConfig."""
+        from cistreams.cibuilds import startbuilds
+        from cistreams.cibuilds.display import Display
+        from cistreams.commands import start_builds as verb
+
+        options, registry = group.options, group.options.registry
+        request = startbuilds.Request(
+            group.source, dry_run=options.dry_run, wait=True, timeout=options.build_timeout,
+            hosts=_hosts(registry), registry_auth=registry.auth, registry_certs=registry.certs,
+            connection=options.connection, as_user=options.as_user)
+        problems = Problems()
+        try:
+            report = startbuilds.start_builds(request, problems, Display(echo=group.echo))
+        finally:
+            _warnings(problems, group.echo)
+        counts: dict[str, int] = {"requests": report.requests,
+                                  "registry_runs": report.registry_runs}
+        errors = []
+        for item in report.selected:
+            phase = item.build.phase.lower() if item.build is not None else "not-started"
+            counts[phase] = counts.get(phase, 0) + 1
+            if not item.ok:
+                why = item.error or ("timed out" if item.timed_out else item.status)
+                errors.append(f"{item.buildconfig}: {one_line(why)}")
+        for line in verb.summary_table(report):
+            group.echo(line)
+        if not report.selected:
+            return StepOutcome(SKIPPED, verb.summary_line(report), counts)
+        return StepOutcome(OK if report.ok else FAILED, verb.summary_line(report), counts,
+                           errors)
 
 
 class CheckUpstream:
@@ -125,9 +157,37 @@ class CheckUpstream:
     name = "check-upstream"
 
     def run(self, group: GroupRun) -> StepOutcome:
-        """Not wired yet: the verb's module is looked up, and its absence is an error."""
-        _module("cistreams.commands.check_upstream", "check-upstream")
-        raise CistreamsError("check-upstream: its typed core is not wired into sync yet")
+        """Check (and sync, as doozer does) every entry's tags; an ERROR fails the step."""
+        from cistreams.cibuilds import upstream
+        from cistreams.cibuilds.display import Display
+        from cistreams.commands import check_upstream as verb
+
+        options, registry = group.options, group.options.registry
+        request = upstream.Request(
+            group.source, dry_run=options.dry_run, hosts=_hosts(registry),
+            registry_auth=registry.auth, registry_certs=registry.certs,
+            connection=options.connection, as_user=options.as_user)
+        problems = Problems()
+        try:
+            report = upstream.check_upstream(request, problems, Display(echo=group.echo))
+        finally:
+            _warnings(problems, group.echo)
+        counts = {status.lower().replace(" ", "-"): n for status, n in report.counts().items()}
+        counts["requests"] = report.requests
+        for line in verb.as_lines(report):
+            group.echo(line)
+        errors = [f"{check.entry}: {check.what} {check.subject}: {one_line(check.detail)}"
+                  for check in report.checks if check.status == upstream.ERROR]
+        summary = ", ".join(f"{n} {status}" for status, n in report.counts().items() if n)
+        return StepOutcome(OK if report.ok else FAILED, summary or "nothing to check", counts,
+                           errors)
+
+
+def _hosts(registry: RegistryOptions) -> qci.Hosts:
+    """The registry hosts as the build steps take them."""
+    from cistreams.cibuilds import qci
+
+    return qci.Hosts(registry.ci_registry, registry.qci_repo, registry.qci_proxy)
 
 
 def default_steps() -> list[Step]:

@@ -14,29 +14,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
+from cistreams.commands.registry_options import RegistryOptions
 from cistreams.errors import CistreamsError, flatten, one_line
-from cistreams.options import ConnectionOptions, Source
+from cistreams.options import DEFAULT_PUSH_SECRET, ConnectionOptions, Source
 
 OK, FAILED, SKIPPED, NOT_RUN = "ok", "failed", "skipped", "not-run"
 STATUSES = (OK, FAILED, SKIPPED, NOT_RUN)
-CI_REGISTRY = "registry.ci.openshift.org"
-QCI_REPO = "quay.io/openshift/ci"
-QCI_PROXY = "quay-proxy.ci.openshift.org/openshift/ci"
-DEFAULT_CERTS = Path("/etc/containers/certs.d")
-
-
-@dataclass(frozen=True)
-class RegistryOptions:
-    """The registry options of mirror, start-builds and check-upstream."""
-
-    auth: Path | None = None  # a docker config.json, handed to skopeo
-    certs: Path = DEFAULT_CERTS  # containers-certs.d(5)
-    ci_registry: str = CI_REGISTRY
-    qci_repo: str = QCI_REPO
-    qci_proxy: str = QCI_PROXY
 
 
 @dataclass(frozen=True)
@@ -55,6 +40,7 @@ class SyncOptions:
     build_timeout: float = 3600.0  # start-builds' whole wait
     lock_namespace: str = "ci"
     lease_duration: int = 60
+    push_secret: str = DEFAULT_PUSH_SECRET  # the BuildConfigs' secret for pushing to QCI
 
 
 @dataclass(frozen=True)
