@@ -241,3 +241,35 @@ def env(build_stack: Stack, tmp_path: Path) -> Iterator[Env]:
         yield made
     finally:
         made.clean()
+
+
+def points_at(tag: dict[str, Any], digest: str) -> bool:
+    """The imagestream tag names `digest` through the proxy, as the verbs write it."""
+    return tag.get("from") == {"kind": "DockerImage", "name": f"{PROXY}@{digest}"} and \
+        tag.get("referencePolicy") == {"type": "Source"} and \
+        tag.get("importPolicy") == {"importMode": "PreserveOriginal"}
+
+
+def gc(digest: str) -> str:
+    """The GC-prevention tag of a digest."""
+    return f"art-builder-{digest[7:23]}"
+
+
+def steady(env: Env, *streams: str) -> dict[str, tuple[str, str]]:
+    """Each stream with an image CI serves and a QCI image from an earlier build; the
+    imagestream tag still names what CI serves. {stream: (current, floating)}"""
+    env.write_group(streams)
+    found = {}
+    for stream in streams:
+        current = env.push(f"ocp/{env.imagestream_name}", env.tag(stream), f"ci {stream}")
+        floating = env.push(env.qci_path, env.qci_tag(stream), f"qci {stream}")
+        found[stream] = (current, floating)
+        env.buildconfig(stream)
+    env.imagestream({env.tag(s): f"{PROXY}@{found[s][0]}" for s in streams})
+    return found
+
+
+def build_of(env: Env, buildconfig: str) -> list[dict[str, Any]]:
+    """The Builds of one BuildConfig."""
+    return [b for b in env.builds()
+            if b["metadata"]["annotations"]["openshift.io/build-config.name"] == buildconfig]

@@ -5,7 +5,6 @@ controller, see cluster/buildservice.py), real registries and skopeo (buildenv.p
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -15,40 +14,10 @@ from cistreams.errors import CistreamsError
 from cistreams.options import ConnectionOptions
 from cluster.buildservice import HANG, Scenario
 from cluster.testcluster import free_port
-from commands.buildenv import PROXY, Env, build_stack, env
+from commands.buildenv import PROXY, Env, build_of, build_stack, env, gc, points_at, steady
 from helpers import run_cli
 
 __all__ = ["build_stack", "env"]
-
-
-def points_at(tag: dict[str, Any], digest: str) -> bool:
-    """The imagestream tag names `digest` through the proxy, as the verbs write it."""
-    return tag.get("from") == {"kind": "DockerImage", "name": f"{PROXY}@{digest}"} and \
-        tag.get("referencePolicy") == {"type": "Source"} and \
-        tag.get("importPolicy") == {"importMode": "PreserveOriginal"}
-
-
-def gc(digest: str) -> str:
-    return f"art-builder-{digest[7:23]}"
-
-
-def steady(env: Env, *streams: str) -> dict[str, tuple[str, str]]:
-    """Each stream with an image CI serves and a QCI image from an earlier build; the
-    imagestream tag still names what CI serves. {stream: (current, floating)}"""
-    env.write_group(streams)
-    found = {}
-    for stream in streams:
-        current = env.push(f"ocp/{env.imagestream_name}", env.tag(stream), f"ci {stream}")
-        floating = env.push(env.qci_path, env.qci_tag(stream), f"qci {stream}")
-        found[stream] = (current, floating)
-        env.buildconfig(stream)
-    env.imagestream({env.tag(s): f"{PROXY}@{found[s][0]}" for s in streams})
-    return found
-
-
-def build_of(env: Env, buildconfig: str) -> list[dict[str, Any]]:
-    return [b for b in env.builds()
-            if b["metadata"]["annotations"]["openshift.io/build-config.name"] == buildconfig]
 
 
 def test_a_steady_group_is_preserved_built_and_promoted(env: Env) -> None:
