@@ -3,6 +3,11 @@ imagestream tag."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -346,3 +351,35 @@ def test_mistakes_in_the_build_data_stop_before_any_step(tmp_path: Path) -> None
     assert (done.code, done.stdout) == (1, "")
     assert done.stderr == "error: streams.yml:1: s.upstream_image: needed to mirror this entry " \
                           "(the destination)\n"
+
+
+def test_ctrl_c_stops_at_once(tmp_path: Path) -> None:
+    """SIGINT while copies are in flight: exit 130 without waiting for them (a cut run is
+    safe to repeat)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "skopeo").write_text("#!/bin/sh\necho started >> \"$0.log\"\nsleep 60\n",
+                                 encoding="utf-8")
+    (fake / "skopeo").chmod(0o755)
+    (tmp_path / "data").mkdir()
+    data = data_dir(tmp_path / "data")
+    (data / "streams.yml").write_text("".join(
+        f"s{i}:\n  image: quay.io/x/s:{i}\n  mirror: true\n  upstream_image: quay.io/y/s:{i}\n"
+        for i in range(4)), encoding="utf-8")
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    process = subprocess.Popen([sys.executable, "-m", "cistreams", "mirror", "--data-path",
+                                str(data), "-g", "openshift-4.17"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        log = fake / "skopeo.log"
+        for _ in range(200):  # the copies have started
+            if log.exists() and len(log.read_text(encoding="utf-8").splitlines()) == 4:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)  # far less than the copies' 60 s
+        assert process.returncode == 130 and err.endswith("aborted\n")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the fake copies, still asleep
+        process.wait()
