@@ -4,14 +4,17 @@ copies against real registries (distribution 2.8, TLS, htpasswd) with Debian's s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from cistreams.registry import refs, skopeo
 from cistreams.registry.skopeo import AMD64, ARM64, KEEP_LIST, RegistryError, Skopeo
-from cluster.testcluster import free_port
+from cluster.faultproxy import FaultProxy
+from cluster.testcluster import TestCluster, free_port
 from registry import images
 from registry.testregistry import Registries
 
@@ -40,6 +43,10 @@ REFUSED_TEXT = ('time="x" level=fatal msg="pinging container registry 127.0.0.1:
     ("received unexpected HTTP status: 403 Forbidden", skopeo.AUTH),
     (skopeo.message_of(REFUSED_TEXT), skopeo.RETRY),
     ("received unexpected HTTP status: 503 Service Unavailable", skopeo.RETRY),
+    ("pinging container registry r:1: invalid status code from registry 503 (Service "
+     "Unavailable)", skopeo.RETRY),
+    ("pinging container registry r:1: invalid status code from registry 403 (Forbidden)",
+     skopeo.AUTH),
     ("toomanyrequests: slow down", skopeo.RETRY),
     ("Get \"https://r/v2/\": context deadline exceeded", skopeo.RETRY),
     ("timed out after 900 s", skopeo.RETRY),
@@ -244,3 +251,44 @@ def test_an_untrusted_registry_fails_at_once(registries: Registries, tmp_path: P
         tool.digest(at(registries, "source", "osbs/auth:v1"))
     assert caught.value.kind == skopeo.FAILED and "x509" in str(caught.value)
     assert tool.runs == 1
+
+
+@pytest.fixture
+def flaky(registries: Registries) -> Iterator[FaultProxy]:
+    """The fault-injecting TLS proxy of the cluster tests, in front of the `source` registry
+    (its certificate is for 127.0.0.1 too, signed by the registries' CA)."""
+    upstream = SimpleNamespace(server=f"https://{registries['source'].host}",
+                               workdir=registries.workdir, ca_path=registries.ca_path)
+    with FaultProxy(cast(TestCluster, upstream)) as proxy:
+        host = f"127.0.0.1:{proxy.port}"
+        registries.trust(host)
+        registries.write_authfile(registries.authfile, "mirror", registries.password, (host,))
+        yield proxy
+
+
+def test_a_503_is_retried_and_the_third_try_reads(registries: Registries,
+                                                  flaky: FaultProxy) -> None:
+    listed = images.image_list("flaky")
+    images.push(registries.client("source"), "osbs/flaky", "v1", listed)
+    flaky.answer_503(2, "0", where=lambda method, path: "/manifests/" in path)
+    waits: list[float] = []
+    tool = Skopeo(authfile=registries.authfile, certs_dir=registries.certs_dir,
+                  sleep=waits.append)
+    ref = refs.parse(f"127.0.0.1:{flaky.port}/osbs/flaky:v1")
+    assert tool.digest(ref) == listed.digest
+    assert (tool.runs, waits) == (3, [1.0, 2.0])
+    assert [s.outcome for s in flaky.seen if "/manifests/" in s.path] == ["503", "503",
+                                                                          "forwarded"]
+
+
+def test_a_registry_that_answers_503_for_good_is_an_error(registries: Registries,
+                                                          flaky: FaultProxy) -> None:
+    flaky.answer_503(None)
+    tool = Skopeo(authfile=registries.authfile, certs_dir=registries.certs_dir,
+                  sleep=lambda _: None)
+    with pytest.raises(RegistryError) as caught:
+        tool.copy(refs.parse(f"127.0.0.1:{flaky.port}/osbs/flaky:v1"),
+                  at(registries, "other", "art/flaky:v1"), AMD64)
+    assert caught.value.kind == skopeo.RETRY and "after 3 tries" in str(caught.value)
+    assert "503" in str(caught.value)
+    assert registries.client("other").tags("art/flaky") == []

@@ -40,13 +40,14 @@ BACKOFF_SECONDS = 1.0  # first wait; doubles per try
 TIMEOUT_SECONDS = 900.0  # one skopeo run; a big image over a slow link takes minutes
 DEFAULT_CERTS = Path("/etc/containers/certs.d")
 
+_STATUS = r"status(?: code from registry)?:? "  # skopeo words an HTTP status both ways
 _PATTERNS = (  # first match wins: a 404 inside a retried message is still a 404
     (MISSING, re.compile(r"manifest unknown|name unknown|not found|status: 404|no image found "
                          r"in manifest list", re.I)),
-    (AUTH, re.compile(r"unauthorized|authentication required|denied|forbidden|status: 40[13]",
+    (AUTH, re.compile(rf"unauthorized|authentication required|denied|forbidden|{_STATUS}40[13]",
                       re.I)),
-    (RETRY, re.compile(r"connection refused|connection reset|timed? ?out|timeout|deadline "
-                       r"exceeded|\bEOF\b|too ?many ?requests|status: (?:429|5\d\d)|"
+    (RETRY, re.compile(rf"connection refused|connection reset|timed? ?out|timeout|deadline "
+                       rf"exceeded|\bEOF\b|too ?many ?requests|{_STATUS}(?:429|5\d\d)|"
                        r"\b5\d\d (?:Internal|Bad Gateway|Service Unavailable|Gateway)|"
                        r"temporar|no route to host|broken pipe|TLS handshake", re.I)),
 )
