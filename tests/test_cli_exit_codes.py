@@ -24,7 +24,9 @@ TRANSFORM_ERROR = ("unknown transform 'rhel-8/golnag' (did you mean 'rhel-8/gola
                    "rhel-7/base-repos, rhel-7/ci-build-root, rhel-7/golang, rhel-8/base-repos, "
                    "rhel-8/ci-build-root, rhel-8/golang, rhel-9/base-repos, rhel-9/ci-build-root, "
                    "rhel-9/golang)")
-WARNING = "unknown key, ignored (did you mean 'mirror'?)"
+# a misspelling of a key only sibling tools read: a warning (one of a key cistreams reads
+# is an error, issue 16)
+WARNING = "unknown key, ignored (did you mean 'aliases'?)"
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +43,7 @@ def broken(tmp_path: Path) -> Path:
     shutil.copytree(BASE, data)
     streams = data / "streams.yml"
     streams.write_text(streams.read_text().replace("transform: rhel-8/golang",
-                                                   "transform: rhel-8/golnag\n  mirorr: true"))
+                                                   "transform: rhel-8/golnag\n  alias: []"))
     return data
 
 
@@ -68,7 +70,7 @@ def test_check_broken_data_exits_1_in_text(broken: Path) -> None:
     result = run_cli("check", "--data-path", str(broken), "-g", GROUP)
     assert result.code == 1
     assert result.stdout == f"{GROUP}: 1 error(s), 0 BuildConfig(s), 1 warning(s)\n"
-    assert result.stderr == (f"warning: streams.yml:5: golang.mirorr: {WARNING}\n"
+    assert result.stderr == (f"warning: streams.yml:5: golang.alias: {WARNING}\n"
                              f"error: streams.yml:4: golang.transform: {TRANSFORM_ERROR}\n")
 
 
@@ -79,7 +81,7 @@ def test_check_broken_data_exits_1_in_json(broken: Path) -> None:
         "ok": False, "buildconfigs": 0,
         "errors": [{"file": "streams.yml", "line": 4, "key": "golang.transform",
                     "message": TRANSFORM_ERROR}],
-        "warnings": [{"file": "streams.yml", "line": 5, "key": "golang.mirorr", "message": WARNING}]}
+        "warnings": [{"file": "streams.yml", "line": 5, "key": "golang.alias", "message": WARNING}]}
     assert result.stdout.startswith('{\n  "buildconfigs": 0,\n  "errors": [')  # sorted, indented
 
 
@@ -87,10 +89,10 @@ def test_check_with_only_a_warning_exits_0(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(BASE, data)
     streams = data / "streams.yml"
-    streams.write_text(streams.read_text().replace("  mirror: true", "  mirror: true\n  mirorr: 1"))
+    streams.write_text(streams.read_text().replace("  mirror: true", "  mirror: true\n  alias: []"))
     result = run_cli("check", "--data-path", str(data), "-g", GROUP)
     assert (result.code, result.stdout) == (0, f"{GROUP}: ok, 1 BuildConfig(s), 1 warning(s)\n")
-    assert result.stderr == f"warning: streams.yml:4: golang.mirorr: {WARNING}\n"
+    assert result.stderr == f"warning: streams.yml:4: golang.alias: {WARNING}\n"
 
 
 def test_check_in_doozer_2020_mode_knows_only_doozers_transforms(broken: Path) -> None:
@@ -139,7 +141,7 @@ def test_gen_buildconfigs_exit_codes(broken: Path, tmp_path: Path) -> None:
     good = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", str(out))
     assert (good.code, good.stderr) == (0, "wrote 6 BuildConfigs and a DaemonSet to " + str(out) + "\n")
     bad = run_cli("gen-buildconfigs", "--data-path", str(broken), "-g", GROUP, "-o", str(out))
-    assert (bad.code, bad.stderr) == (1, f"warning: streams.yml:5: golang.mirorr: {WARNING}\n"
+    assert (bad.code, bad.stderr) == (1, f"warning: streams.yml:5: golang.alias: {WARNING}\n"
                                          f"error: streams.yml:4: golang.transform: {TRANSFORM_ERROR}\n")
     usage = run_cli("gen-buildconfigs", "--data-path", str(broken), "-g", GROUP)
     assert usage.code == 2
@@ -248,7 +250,7 @@ def test_diff_errors_exit_2(broken: Path) -> None:
     result = run_cli("diff", "--data-path", str(broken), "-g", GROUP)
     assert (result.code, result.stdout) == (2, "")
     assert result.stderr == (f"error: streams.yml:4: golang.transform: {TRANSFORM_ERROR}\n"
-                             f"warning: streams.yml:5: golang.mirorr: {WARNING}\n")
+                             f"warning: streams.yml:5: golang.alias: {WARNING}\n")
 
 
 def test_diff_prune_with_a_filter_is_a_usage_error() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cistreams import builddata, output, render, schemas, selection, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
-from cistreams.builddata.model import Entry
+from cistreams.builddata.model import Entry, unmatched_profiles
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, PushTarget, Source
 
@@ -65,6 +65,8 @@ def load_build_data(source: Source, doozer_2020: bool, problems: Problems,
         # inside the block: a temporary clone is gone once it ends
         registry = transforms.load_registry(data_dir, doozer_2020=doozer_2020, problems=problems,
                                             log=log, builtin_only=doozer_2026)
+    in_use = {t.localdev_profile for t in registry.transforms.values() if t.localdev_profile}
+    unmatched_profiles(data.group.repos, in_use, problems, doozer_2020)
     return dataclasses.replace(data, files_read=tuple(log)), registry
 
 

@@ -189,12 +189,16 @@ def test_boolean_keys_are_checked_but_the_entry_still_renders(key: str) -> None:
     assert entry is not None and entry.transform == "rhel-8/golang"
 
 
-def test_unknown_keys_warn_in_streams_only() -> None:
-    assert entry_of("  mirorr: true\n  zzz: 1\n")[2] == [
-        "streams.yml:2: s.mirorr: unknown key, ignored (did you mean 'mirror'?)",
-        "streams.yml:3: s.zzz: unknown key, ignored"]
-    image, errors, warnings = entry_of("  mirorr: true\n", kind="image")
-    assert (errors, warnings) == ([], [])
+def test_a_misspelt_key_is_an_error_and_a_foreign_one_a_warning() -> None:
+    # issue 16: a misspelling of a key cistreams reads is an error (doozer-2020: a warning)
+    _, errors, warnings = entry_of("  mirorr: true\n  zzz: 1\n")
+    assert errors == ["streams.yml:2: s.mirorr: unknown key (did you mean 'mirror'?)"]
+    assert warnings == ["streams.yml:3: s.zzz: unknown key, ignored"]
+    assert entry_of("  mirorr: true\n", doozer_2020=True)[1:] == (
+        [], ["streams.yml:2: s.mirorr: unknown key, ignored (did you mean 'mirror'?)"])
+    image, errors, warnings = entry_of("  streams_prs: {}\n  mirorr: true\n", kind="image")
+    assert (errors, warnings) == (["streams.yml:3: s.mirorr: unknown key (did you mean "
+                                   "'mirror'?)"], [])
     assert image is not None and image.kind == "image"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cistreams import yamlio
-from cistreams.builddata import files, substitution
+from cistreams.builddata import files, keys, substitution
 from cistreams.builddata.model import Repo, parse_repo
 from cistreams.errors import CistreamsError, Location, Problems
 
@@ -33,6 +33,7 @@ def load_ext(data_dir: Path, variables: dict[str, Any], problems: Problems,
     where = Location(EXT_FILE)
     if not isinstance(raw, dict):
         raise CistreamsError("must be a mapping of group options", where)
+    keys.check(raw, keys.GROUP, where, problems)
     fmt = substitution.safe_formatter(variables, problems, unknown_is_error=True)
     merged: dict[str, Any] = substitution.substitute_tree(raw, fmt, where)
     return merged

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from cistreams import yamlio
-from cistreams.builddata import files, substitution
+from cistreams.builddata import files, keys, substitution
 from cistreams.builddata.model import Entry, parse_entry
 from cistreams.errors import CistreamsError, Location, Problems
 
 IMAGES_DIR = "images"
+MODES = ("enabled", "disabled", "wip")  # doozer's; only enabled images are built
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _add(index: ImageIndex, path: Path, fmt: substitution.Formatter, problems: P
         files.load_file(path, display, log), fmt, where)
     if not isinstance(raw, dict):
         raise CistreamsError("image metadata must be a mapping", where)
-    mode = raw.get("mode", "enabled")
+    _check_keys(raw, where, problems)
+    mode = _mode(raw, where, problems)
     if mode == "enabled":
         index.members[name] = _member_of(raw)
     ci = _ci_alignment(raw)
@@ -85,6 +87,29 @@ def _member_of(raw: dict[str, Any]) -> str | None:
     parent = raw.get("from")
     member = parent.get("member") if isinstance(parent, dict) else None
     return member if isinstance(member, str) else None
+
+
+def _check_keys(raw: dict[str, Any], where: Location, problems: Problems) -> None:
+    """Misspellings on the way to ci_alignment (which would make the image ineligible)."""
+    keys.check(raw, keys.IMAGE, where, problems)
+    content = raw.get("content")
+    if isinstance(content, dict):
+        content_where = where.child("content", yamlio.line_of(raw, "content"))
+        keys.check(content, keys.IMAGE_CONTENT, content_where, problems)
+        source = content.get("source")
+        if isinstance(source, dict):
+            keys.check(source, keys.IMAGE_SOURCE,
+                       content_where.child("source", yamlio.line_of(content, "source")), problems)
+
+
+def _mode(raw: dict[str, Any], where: Location, problems: Problems) -> Any:
+    """The image's mode, lower-cased as doozer reads it; an unknown one is an error."""
+    mode = raw.get("mode", "enabled")
+    if isinstance(mode, str) and mode.lower() in MODES:
+        return mode.lower()
+    problems.error(f"must be one of {', '.join(MODES)}, not {mode!r}",
+                   where.child("mode", yamlio.line_of(raw, "mode")))
+    return mode
 
 
 def _ci_alignment(raw: dict[str, Any]) -> Any:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from cistreams import yamlio
-from cistreams.builddata import files, groupext, imagemeta, substitution
+from cistreams.builddata import files, groupext, imagemeta, keys, substitution
 from cistreams.builddata.imagemeta import ImageIndex
 from cistreams.builddata.model import (
     Entry,
     Group,
     Repo,
     doozer_repo_problem,
+    freeze_problem,
     is_frozen,
     parse_entry,
     parse_group_mirror,
@@ -86,6 +87,7 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
     raw = files.load_file(path, path.name, log)
     if not isinstance(raw, dict):
         raise CistreamsError("group config must be a mapping", where)
+    keys.check(raw, keys.GROUP, where, problems, options.doozer_2020)
     variables = _variables(raw, options, where)
     config = _substituted(data_dir, raw, variables, options, where, problems, log)
     reported = _keys_in_error(problems, where)
@@ -171,12 +173,16 @@ def _check_name_and_freeze(config: dict[str, Any], group: str, where: Location,
     if "name" not in reported:
         _check_name(config, group, where)
     freeze = config.get("freeze_automation")
+    freeze_where = where.child("freeze_automation", yamlio.line_of(config, "freeze_automation"))
+    if "freeze_automation" not in reported and freeze_problem(freeze):
+        raise CistreamsError(f"{freeze_problem(freeze)}; nothing was written or applied",
+                             freeze_where)
     if "freeze_automation" not in reported and is_frozen(freeze):
         raise CistreamsError(
             f"automation for {group} is frozen (freeze_automation: "
             f"{'yes' if freeze is True else freeze}); nothing was "
             "written or applied. Coordinate with the group owner to unfreeze it if this is wrong.",
-            where.child("freeze_automation", yamlio.line_of(config, "freeze_automation")))
+            freeze_where)
 
 
 def _check_name(config: dict[str, Any], group: str, where: Location) -> None:

@@ -7,22 +7,17 @@ what was valid. Callers run `problems.check()` once, so one run reports every mi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cistreams.builddata import keys
 from cistreams.errors import Location, Problems, did_you_mean
 from cistreams.yamlio import line_of
 
 EntryKind = Literal["stream", "image"]
 
-# Keys a streams.yml entry may carry (gen-buildconfigs reads only some; the rest belong to
-# sibling verbs such as mirror and prs). Anything else is most likely a typo.
-STREAM_KEYS = frozenset({
-    "image", "upstream_image", "upstream_image_base", "transform", "mirror",
-    "mirror_manifest_list", "upstream_image_mirror", "aliases", "final_user",
-    "skip_nvr_check", "okd",
-})
 _STRING_KEYS = ("transform", "upstream_image", "upstream_image_base", "final_user")
 _DOOZER_2020_KEYS = ("transform", "upstream_image", "upstream_image_base")
 _BOOL_KEYS = ("mirror", "mirror_manifest_list", "skip_nvr_check")
@@ -37,6 +32,8 @@ class Repo:
     localdev_profiles: frozenset[str]
     sslverify: bool | None
     location: Location
+    # where its profiles are, when local development is enabled (for `unmatched_profiles`)
+    profiles_where: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,11 +67,54 @@ class Entry:
         return self.location.child(key, self.key_lines.get(key, self.location.line))
 
 
+FREEZE_YES = ("yes", "true", "on", "y")
+FREEZE_NO = ("no", "false", "off", "n")
+# ART's pipelines read these (scheduled: only manual runs; weekdays: automated runs only at
+# weekends); doozer ran on them, and so does cistreams
+FREEZE_PIPELINE = ("scheduled", "weekdays")
+
+
 def is_frozen(value: object) -> bool:
     """True for freeze_automation: yes in any spelling (YAML boolean or quoted string)."""
     if value is True:
         return True
-    return isinstance(value, str) and value.strip().lower() in {"yes", "true", "on", "y"}
+    return isinstance(value, str) and value.strip().lower() in FREEZE_YES
+
+
+def freeze_problem(value: object) -> str | None:
+    """Why a freeze_automation value is neither yes-like nor no-like (a typo of `yes` must
+    not read as "not frozen"), or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    spelling = value.strip().lower() if isinstance(value, str) else None
+    if spelling in (*FREEZE_YES, *FREEZE_NO, *FREEZE_PIPELINE, ""):
+        return None
+    return (f"{_describe(value)} is neither yes nor no; accepted spellings (any case): "
+            f"{', '.join(FREEZE_YES)} (frozen), {', '.join((*FREEZE_NO, *FREEZE_PIPELINE))} "
+            "(not frozen)")
+
+
+_PROFILE_FAMILY = re.compile(r"el[0-9]+\Z")  # a RHEL major a transform may come for
+
+
+def unmatched_profiles(repos: Sequence[Repo], in_use: Collection[str], problems: Problems,
+                       doozer_2020: bool = False) -> None:
+    """Report each repo enabled for local development that no transform can ever pick: no
+    profile at all, or a profile no transform uses (`in_use`) that is not a RHEL major
+    (`el10` is fine before a rhel-10 transform exists). An error; doozer-2020: a warning."""
+    report = problems.warn if doozer_2020 else problems.error
+    used = ", ".join(sorted(in_use))
+    for repo in repos:
+        if repo.profiles_where is None:
+            continue
+        if not repo.localdev_profiles:
+            report("local development is enabled but no profile is listed, so no transform "
+                   f"uses this repo (profiles the transforms use: {used})", repo.profiles_where)
+        for profile in sorted(repo.localdev_profiles - set(in_use)):
+            if not _PROFILE_FAMILY.match(profile):
+                report(f"profile {profile!r} is used by no transform, so it never matches"
+                       f"{did_you_mean(profile, in_use)} (profiles the transforms use: {used})",
+                       repo.profiles_where)
 
 
 def version_text(value: object, *, doozer_2020: bool) -> str | None:
@@ -92,6 +132,7 @@ def parse_repo(name: str, raw: Any, where: Location, problems: Problems,
     if not isinstance(raw, dict):
         problems.error("a repo must be a mapping", where)
         return None
+    keys.check(raw, keys.REPO, where, problems, doozer_2020)
     conf = raw.get("conf")
     if conf is None:
         return Repo(name, None, frozenset(), None, where)
@@ -99,7 +140,8 @@ def parse_repo(name: str, raw: Any, where: Location, problems: Problems,
         problems.error("must be a mapping", where.child("conf", line_of(raw, "conf")))
         return None
     conf_where = where.child("conf", line_of(raw, "conf"))
-    profiles = _localdev_profiles(conf, conf_where, problems)
+    _check_conf_keys(conf, conf_where, problems, doozer_2020)
+    profiles, profiles_where = _localdev_profiles(conf, conf_where, problems, doozer_2020)
     baseurl = conf.get("baseurl")
     if doozer_2020 and not _doozer_has_x86_64_key(baseurl):
         baseurl = None  # doozer 2020 read baseurl[.unsigned].x86_64 and failed on anything else
@@ -109,18 +151,42 @@ def parse_repo(name: str, raw: Any, where: Location, problems: Problems,
     if sslverify is not None and not isinstance(sslverify, bool | int):
         problems.error("must be true or false", conf_where.child("sslverify"))
         sslverify = None
-    return Repo(name, url, profiles, None if sslverify is None else bool(sslverify), where)
+    return Repo(name, url, profiles, None if sslverify is None else bool(sslverify), where,
+                profiles_where)
 
 
-def _localdev_profiles(conf: dict[str, Any], where: Location, problems: Problems) -> frozenset[str]:
+def _check_conf_keys(conf: dict[str, Any], where: Location, problems: Problems,
+                     doozer_2020: bool) -> None:
+    """Misspellings in a repo's conf, its extra_options and its baseurl (an arch mapping,
+    maybe below `unsigned`)."""
+    keys.check(conf, keys.CONF, where, problems, doozer_2020)
+    for key, spec in (("extra_options", keys.EXTRA_OPTIONS), ("baseurl", keys.BASEURL)):
+        value = conf.get(key)
+        if isinstance(value, dict):
+            value_where = where.child(key, line_of(conf, key))
+            keys.check(value, spec, value_where, problems, doozer_2020)
+            unsigned = value.get("unsigned") if key == "baseurl" else None
+            if isinstance(unsigned, dict):
+                keys.check(unsigned, spec, value_where.child("unsigned", line_of(value, "unsigned")),
+                           problems, doozer_2020)
+
+
+def _localdev_profiles(conf: dict[str, Any], where: Location, problems: Problems,
+                       doozer_2020: bool) -> tuple[frozenset[str], Location | None]:
+    """The profiles of a repo enabled for local development (none when it is not), and
+    where they are written."""
     ci = conf.get("ci_alignment")
     if ci is None:
-        return frozenset()
+        return frozenset(), None
     ci_where = where.child("ci_alignment", line_of(conf, "ci_alignment"))
     if not isinstance(ci, dict):
         problems.error("must be a mapping with profiles and localdev", ci_where)
-        return frozenset()
+        return frozenset(), None
+    keys.check(ci, keys.CI_ALIGNMENT, ci_where, problems, doozer_2020)
     localdev = ci.get("localdev")
+    if isinstance(localdev, dict):
+        keys.check(localdev, keys.LOCALDEV, ci_where.child("localdev", line_of(ci, "localdev")),
+                   problems, doozer_2020)
     enabled = localdev.get("enabled") if isinstance(localdev, dict) else None
     if localdev is not None and not isinstance(localdev, dict):
         problems.error("must be a mapping like {enabled: true}",
@@ -129,13 +195,14 @@ def _localdev_profiles(conf: dict[str, Any], where: Location, problems: Problems
         problems.error(f"must be true or false, not {enabled!r}",
                        ci_where.child("localdev.enabled", line_of(localdev, "enabled")))
     profiles = ci.get("profiles")
-    if profiles is None:
-        return frozenset()
-    if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
-        problems.error("must be a list of profile names such as [el8]",
-                       ci_where.child("profiles", line_of(ci, "profiles")))
-        return frozenset()
-    return frozenset(profiles) if enabled is True else frozenset()
+    profiles_where = ci_where.child("profiles", line_of(ci, "profiles"))
+    if profiles is not None and (not isinstance(profiles, list)
+                                 or not all(isinstance(p, str) for p in profiles)):
+        problems.error("must be a list of profile names such as [el8]", profiles_where)
+        return frozenset(), None
+    if enabled is not True:
+        return frozenset(), None  # switched off (or broken, reported): nothing to match
+    return frozenset(profiles or ()), profiles_where
 
 
 def _doozer_has_x86_64_key(baseurl: Any) -> bool:
@@ -206,13 +273,11 @@ def parse_entry(name: Any, raw: Any, where: Location, problems: Problems,
     if not isinstance(raw, dict):
         problems.error("a stream must be a mapping of keys such as upstream_image", where)
         return None
-    for key in raw:
-        if kind == "stream" and key not in STREAM_KEYS:
-            problems.warn(f"unknown key, ignored{did_you_mean(str(key), STREAM_KEYS)}",
-                          where.child(key, line_of(raw, key)))
+    keys.check(raw, keys.STREAM if kind == "stream" else keys.IMAGE_CI, where, problems,
+               doozer_2020)
     errors_before = len(problems.errors)  # only string-key mistakes affect rendering
-    keys = _DOOZER_2020_KEYS if doozer_2020 else _STRING_KEYS
-    values = {key: _string_value(raw, key, where, problems) for key in keys}
+    string_keys = _DOOZER_2020_KEYS if doozer_2020 else _STRING_KEYS
+    values = {key: _string_value(raw, key, where, problems) for key in string_keys}
     if len(problems.errors) > errors_before:
         return None  # reported; rendering it would only add confusing follow-up errors
     for key in () if doozer_2020 else _BOOL_KEYS:  # reported, but the entry still renders
