@@ -5,10 +5,19 @@ Nothing is stood in for: every step is the verb's own code."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
+import time
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from cistreams.cluster.connection import connect
+from cistreams.cluster.lease import GroupLease
+from cistreams.options import ConnectionOptions
 from cluster import build_crd, imagestream_crd
+from cluster.buildservice import HANG, Scenario
 from helpers import run_cli
 from sync.world import GROUPS, World
 
@@ -70,3 +79,120 @@ def test_the_whole_job_then_nothing_then_one_changed_group(world: World) -> None
                                (GROUPS[1], "synced", ["ok"] * 4)]
     rebuilt = sorted(set(builds(world)) - set(started))
     assert len(rebuilt) == 11 and all("4.18" in name and name.endswith("-2") for name in rebuilt)
+
+
+def test_a_failing_mirror_ends_its_group_while_the_other_completes(world: World) -> None:
+    world.copy()
+    streams = world.data / GROUPS[1] / "streams.yml"
+    # 4.18's images go to an imagestream the cluster does not have
+    base = f"upstream_image_base: {world.ci}/ocp/builder:"
+    gone = f"upstream_image_base: {world.ci}/ocp/no-such-imagestream:"
+    streams.write_text(streams.read_text().replace(base, gone))
+    run = run_cli(*world.args("--format", "json"))
+    report = document(run.stdout)
+    assert run.code == 1, [g["message"] for g in report["groups"]]
+    assert statuses(report) == [(GROUPS[0], "synced", ["ok"] * 4),
+                                (GROUPS[1], "failed", ["ok", "failed", "not-run", "not-run"])], \
+        [g["message"] for g in report["groups"]]
+    mirror = report["groups"][1]["steps"][1]
+    assert mirror["errors"] and all("no-such-imagestream" in e for e in mirror["errors"])
+    assert "HTTP 404" in mirror["errors"][0]
+    assert [b for b in builds(world) if "4.18" in b] == []  # nothing built for the failed group
+    # nothing recorded for 4.18: once its build data is right, the next run syncs it
+    streams.write_text(streams.read_text().replace(gone, base))
+    again = document(run_cli(*world.args("--format", "json")).stdout)
+    assert statuses(again) == [(GROUPS[0], "unchanged", ["not-run"] * 4),
+                               (GROUPS[1], "synced", ["ok"] * 4)]
+
+
+class Process:
+    """`cistreams sync` in a process of its own, its standard error read as it comes."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.popen = subprocess.Popen([sys.executable, "-m", "cistreams", *args],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stderr is not None
+        for line in self.popen.stderr:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, *texts: str, timeout: float = 120) -> list[str]:
+        """The first line holding each text, waiting for them (the test fails without)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [next((line for line in self.lines if text in line), None)
+                         for text in texts]
+                if all(found):
+                    return [line for line in found if line]
+                left = deadline - time.monotonic()
+                assert left > 0 and self.popen.poll() is None, (texts, self.lines[-20:])
+                self._changed.wait(min(left, 0.5))
+
+    def finish(self, timeout: float = 300) -> tuple[int, str]:
+        """Exit status and standard output, once it ends."""
+        out, _ = self.popen.communicate(timeout=timeout)
+        self._reader.join(10)
+        return self.popen.returncode, out
+
+
+def holder_of(line: str) -> str:
+    """The holder in `GROUP: took the Lease ci/NAME as HOLDER`."""
+    return line.rsplit(" as ", 1)[1]
+
+
+def test_two_syncs_at_once_never_overlap(world: World) -> None:
+    world.copy()
+    world.service.default = Scenario(run_seconds=2.0)  # the first run is still building
+    first = Process(world.args())
+    took = first.wait_for(*(f"{g}: took the Lease" for g in GROUPS))
+    second = Process(world.args("--format", "json"))
+    code, out = second.finish()
+    assert code == 0, second.lines  # another run is syncing them: not a failure
+    report = document(out)
+    assert statuses(report) == [(g, "skipped", ["not-run"] * 4) for g in GROUPS]
+    for group, line in zip(report["groups"], took, strict=True):
+        assert group["message"].startswith(f"held by {holder_of(line)} since ")
+    code, out = first.finish()
+    assert code == 0, first.lines[-20:]
+    assert [line.split()[1] for line in out.splitlines()[1:3]] == ["synced", "synced"]
+    assert len(builds(world)) == 22 and all(b.endswith("-1") for b in builds(world))
+
+
+def test_a_killed_syncs_lease_expires_and_the_next_run_takes_over(world: World) -> None:
+    world.copy()
+    world.service.default = Scenario(outcome=HANG)  # the killed run waits on its builds
+    killed = Process(world.args("--lease-duration", "3"))
+    took = killed.wait_for(*(f"{g}: took the Lease" for g in GROUPS))
+    killed.wait_for(*(f"{g}: start-builds: started " for g in GROUPS))
+    killed.popen.send_signal(signal.SIGKILL)
+    killed.finish()
+    at_once = document(run_cli(*world.args("--format", "json")).stdout)
+    assert statuses(at_once) == [(g, "skipped", ["not-run"] * 4) for g in GROUPS]
+    assert [g["message"].split()[2] for g in at_once["groups"]] == [holder_of(t) for t in took]
+    world.service.default = Scenario()
+    api = connect(ConnectionOptions(str(world.cluster.kubeconfig("admin"))))
+    try:
+        leases = [GroupLease(api, "ci", g) for g in GROUPS]
+        deadline = time.monotonic() + 30
+        while any(lease.read().held_by_other("next", time.time()) for lease in leases):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        run = run_cli(*world.args("--format", "json"))
+        report = document(run.stdout)
+        assert run.code == 0, [g["message"] for g in report["groups"]]
+        assert statuses(report) == [(g, "synced", ["ok"] * 4) for g in GROUPS]
+        for lease in leases:
+            state = lease.read()
+            assert state.holder is None and state.spec["leaseTransitions"] == 1
+    finally:
+        api.client.close()
+    assert all(b.endswith(("-1", "-2")) for b in builds(world))
+    assert sum(b.endswith("-2") for b in builds(world)) == 22

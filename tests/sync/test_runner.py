@@ -228,3 +228,17 @@ def test_git_build_data_is_at_its_commit_and_a_push_syncs_its_group_only(
         assert third[0].message == f"unchanged since {served.head(GROUPS[0])[:12]}"
         # every step read the group's own clone
         assert sorted(p.name for p in work.iterdir()) == sorted(GROUPS)
+
+
+def test_a_bug_in_one_groups_run_fails_that_group_only(data: Path, lines: list[str],
+                                                        tmp_path: Path, work: Path) -> None:
+    def connect(options: SyncOptions) -> object:
+        raise RuntimeError("boom")
+
+    job = Sync(Source(str(data / "{group}"), GROUPS[0]), SyncOptions(), stubs(), lines.append,
+               work, connect=connect)
+    results = run_groups(job, GROUPS, 1)
+    assert [(r.status, r.message) for r in results] == \
+        [(GROUP_FAILED, "internal error: RuntimeError: boom")] * 2
+    assert [s.status for s in results[0].steps] == [NOT_RUN] * 4
+    assert f"{GROUPS[1]}: internal error: RuntimeError: boom" in lines

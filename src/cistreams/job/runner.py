@@ -190,6 +190,18 @@ class Sync:
     def _echo_for(self, group: str) -> Echo:
         return lambda line: self.echo(f"{group}: {line}")
 
+    def internal_error(self, group: str, exc: Exception) -> GroupResult:
+        """A bug ended a group's run: one line (the traceback too with --debug)."""
+        from cistreams.commands.shared import STATE
+
+        if STATE.debug:
+            import traceback
+
+            traceback.print_exception(exc)
+        message = f"internal error: {type(exc).__name__}: {one_line(str(exc))}"
+        self._echo_for(group)(message)
+        return self._ended(group, GROUP_FAILED, message, None, [])
+
     def release_all(self) -> None:
         """Ctrl-C: give up every Lease still held (no record), best effort."""
         with self._lock:
@@ -244,8 +256,7 @@ def run_groups(sync: Sync, groups: Sequence[str], max_groups: int) -> list[Group
             try:
                 result = sync.run_group(group)
             except Exception as exc:  # a bug: this group failed, the others go on
-                result = GroupResult(group, GROUP_FAILED, f"internal error: "
-                                     f"{type(exc).__name__}: {one_line(str(exc))}")
+                result = sync.internal_error(group, exc)
             with lock:
                 results[index] = result
                 if len(results) == len(groups):
