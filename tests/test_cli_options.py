@@ -28,7 +28,8 @@ SOURCE_OPTIONS = [
     (["-g", "--group"], "group_", "NAME", "Same as the global --group.", None, False),
     (["--working-dir"], "working_dir_", None, "Same as the global --working-dir.", None, False),
     (["--assembly"], "assembly", "NAME", "Fills {runtime_assembly} in group.yml when the group enables "
-     "assemblies; 'stream' is the assembly CI images are synced from.", True, False),
+     "assemblies; 'stream' is the assembly CI images are synced from. A usage error with --compat "
+     "doozer-2020.", True, False),
     (["--var"], "variables", "KEY=VALUE", "Override or add a group.yml var, e.g. --var MINOR=18.", None,
      True),
 ]
@@ -39,7 +40,8 @@ CONNECTION_OPTIONS = [
      False),
     (["--as"], "as_user", "CLUSTER_USERNAME", "Impersonate this user on the cluster.", None, False),
     (["--request-timeout"], "request_timeout", "DURATION", "Time limit of each request (30s, 1m, 0 for "
-     "none); a request that times out is retried, 3 tries in all.", True, False),
+     "none); a request that times out is retried, 3 tries in all. kubectl's forms: bare seconds, 1m30s, "
+     "500ms, 2h.", True, False),
     (["--max-inflight"], "max_inflight", None, "Requests in flight at once.", True, False),
 ]
 
@@ -116,11 +118,10 @@ def test_the_build_data_options_reach_the_request(fresh_cli: ModuleType, tmp_pat
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen = _capture_check(monkeypatch)
     result = run(fresh_cli, "check", "--data-path", "d", "-g", "g", "--working-dir", str(tmp_path),
-                 "--assembly", "test", "--var", "MINOR=8", "--var", "A=b=c", "--var", "E=",
-                 "--compat", "doozer-2020")
+                 "--assembly", "test", "--var", "MINOR=8", "--var", "A=b=c", "--var", "E=")
     assert (result.code, result.stdout) == (0, "g: ok, 3 BuildConfig(s), 0 warning(s)\n")
     assert seen == [(options.Source("d", "g", tmp_path, "test",
-                                    (("MINOR", "8"), ("A", "b=c"), ("E", ""))), True)]
+                                    (("MINOR", "8"), ("A", "b=c"), ("E", ""))), False)]
 
 
 def test_the_global_options_are_the_fallback(fresh_cli: ModuleType, tmp_path: Path,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cistreams import builddata, output, render, schemas, selection, transforms, yamlio
-from cistreams.builddata import BuildData, LoadOptions, Runner, run_command
+from cistreams.builddata import BuildData, LoadOptions, Runner, eras, run_command
 from cistreams.builddata.model import Entry, unmatched_profiles
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, PushTarget, Source
@@ -19,7 +19,7 @@ from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest,
 if TYPE_CHECKING:
     from cistreams.cluster import Applier, ApplySession, ProgressFactory
     from cistreams.cluster.diff import DiffReport
-    from cistreams.options import ConnectionOptions
+    from cistreams.options import ApplyOptions, ConnectionOptions
 
 __all__ = ["COMPAT_DOOZER_2020", "COMPAT_MODES", "GenerateRequest", "Source", "check", "generate"]
 
@@ -97,6 +97,14 @@ def select(data: BuildData, streams: Sequence[str], images: Sequence[str], dooze
     return chosen
 
 
+def _say_why_nothing(entries: Sequence[Entry], problems: Problems) -> None:
+    """A warning for each selected entry that renders nothing (it names no transform)."""
+    for entry in entries:
+        if entry.transform is None:
+            problems.warn("no transform, so no BuildConfig: CI uses this image as ART mirrors "
+                          "it (add transform: to build a CI image from it)", entry.location)
+
+
 def _image_problem(data: BuildData, name: str) -> str:
     reason = data.images.ineligible.get(name)
     if reason:
@@ -122,6 +130,11 @@ def load_and_render(request: GenerateRequest, problems: Problems,
         problems.check()  # an entry dropped for its own errors must not read as "no such stream"
     entries = select(data, request.streams, request.images, request.doozer_2020, problems,
                      doozer_2026=request.doozer_2026)
+    if request.streams or request.images:
+        _say_why_nothing(entries, problems)
+    if request.doozer_2020:  # one line for newer build data, not "did you mean rhel-8/golang"
+        later = transforms.load_registry(None, doozer_2020=False, problems=Problems())
+        eras.refuse(eras.transform_signs(entries, registry.transforms, later.transforms))
     options = render.RenderOptions(request.doozer_2020, request.live_test,
                                    all_entries=not (request.streams or request.images),
                                    daemonset=request.daemonset, doozer_2026=request.doozer_2026,
@@ -152,7 +165,13 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     server-side apply, every object is dry-run on the cluster before the file is written,
     so a refusal leaves both the file and the cluster as they were.
     """
+    request = _daemonset_in_doozer_2020(request, problems)
     data, rendered = load_and_render(request, problems, run)
+    if request.apply and not rendered.buildconfig_names:
+        problems.warn(nothing_rendered("applied", request.apply_options.prune))
+    elif request.apply_options.prune and not _may_prune(request.apply_options, problems):
+        request = dataclasses.replace(request, apply_options=dataclasses.replace(
+            request.apply_options, prune=False))
     server_side = request.apply and not request.uses_oc and bool(rendered.buildconfig_names)
     session = _prepare_apply(request, rendered, progress) if server_side else None
     dump = yamlio.dump_doozer if request.compat else yamlio.dump_readable
@@ -168,6 +187,36 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     return result
 
 
+def nothing_rendered(verb: str, prune: bool) -> str:
+    """What a run that rendered nothing says instead of applying (or comparing), in one
+    line; pruning needs what is rendered to find the group's objects."""
+    return (f"no BuildConfig was rendered (no entry of this run names a transform), so "
+            f"nothing was {verb}{' or pruned' if prune else ''}")
+
+
+def _may_prune(options: ApplyOptions, problems: Problems) -> bool:
+    """False, said in a warning, when --prune must not run: the build data gave warnings
+    and --prune-despite-warnings was not given (see cluster.prune.held_back)."""
+    if not options.prune:
+        return False
+    from cistreams.cluster import prune  # only a run that prunes pays for the import
+
+    why = prune.held_back(len(problems.warnings), options.prune_despite_warnings)
+    if why is not None:
+        problems.warn(why)
+    return why is None
+
+
+def _daemonset_in_doozer_2020(request: GenerateRequest, problems: Problems) -> GenerateRequest:
+    """--no-daemonset is ignored in doozer-2020 mode, whose output is doozer's bytes (with
+    the DaemonSet); said in a warning."""
+    if not request.doozer_2020 or request.daemonset:
+        return request
+    problems.warn("--no-daemonset is ignored with --compat doozer-2020: doozer 2020 always "
+                  "wrote the DaemonSet, and this mode writes doozer's bytes")
+    return dataclasses.replace(request, daemonset=True)
+
+
 def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
                    progress: ProgressFactory | None) -> ApplySession:
     """Connect and dry-run every object (a run that applies with server-side apply)."""
@@ -179,9 +228,8 @@ def _prepare_apply(request: GenerateRequest, rendered: render.Rendered,
 
 def _apply(request: GenerateRequest, text: str, result: GenerateResult,
            applier: Applier | None) -> None:
-    """`oc apply` (doozer-2020 mode or --oc), or nothing to apply."""
+    """`oc apply` (doozer-2020 mode or --oc), or nothing to apply (said by a warning)."""
     if not result.buildconfigs:
-        result.messages.append("No buildconfigs were generated; skipping apply.")
         return
     if applier is None:
         from cistreams.cluster import oc  # only a run that applies pays for the import
@@ -236,6 +284,12 @@ def diff(request: GenerateRequest, connection: ConnectionOptions, problems: Prob
     """Render the request and diff every object against the cluster (nothing is written);
     with `prune`, also the objects --apply --prune would delete."""
     from cistreams import cluster
+    from cistreams.cluster.diff import DiffReport
 
     rendered = render_request(request, problems, run)
-    return cluster.run_diff(rendered.objects, connection, request.as_user, prune, progress)
+    if not rendered.buildconfig_names:
+        problems.warn(nothing_rendered("compared", prune))
+        return DiffReport("", 0, 0)
+    options = dataclasses.replace(request.apply_options, prune=prune)
+    return cluster.run_diff(rendered.objects, connection, request.as_user,
+                            _may_prune(options, problems), progress)

@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("terminated" if code == 128 + signal.SIGTERM else "aborted", err=True)
         return code
     except CistreamsError as exc:
-        shared.echo_error(str(exc))
+        shared.echo_problem(exc)
         return _interrupt_code(exc) or EXIT_USER
     except Exception as exc:
         if STATE.debug:

@@ -64,6 +64,9 @@ class Location:
 class CistreamsError(Exception):
     """A mistake in the input or the command line that the user can fix (exit code 1)."""
 
+    # lines shown after the error as they are, not as errors (the objects --prune would delete)
+    details: tuple[str, ...] = ()
+
     def __init__(self, message: str, location: Location | None = None) -> None:
         super().__init__(message)
         self.message = message

@@ -83,6 +83,7 @@ class ApplyOptions:
     dry_run: bool = False
     prune: bool = False  # delete the group's objects the render no longer contains
     max_prune: int = 5  # more than this many deletes: delete nothing, exit 1
+    prune_despite_warnings: bool = False  # prune even when the build data gave warnings
 
 
 @dataclass(frozen=True)

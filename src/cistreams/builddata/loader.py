@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cistreams import yamlio
-from cistreams.builddata import files, groupext, imagemeta, keys, substitution
+from cistreams.builddata import eras, files, groupext, imagemeta, keys, substitution
 from cistreams.builddata.imagemeta import ImageIndex
 from cistreams.builddata.model import (
     Entry,
@@ -89,6 +89,8 @@ def load_group(data_dir: Path, options: LoadOptions, problems: Problems,
         raise CistreamsError("group config must be a mapping", where)
     keys.check(raw, keys.GROUP, where, problems, options.doozer_2020)
     variables = _variables(raw, options, where)
+    if options.doozer_2020:  # one line for newer build data, not the errors it would cause
+        eras.refuse(eras.group_signs(data_dir, raw, variables, where.file))
     config = _substituted(data_dir, raw, variables, options, where, problems, log)
     reported = _keys_in_error(problems, where)
     try:  # every problem of the run is reported together: streams.yml is still checked
@@ -258,7 +260,8 @@ def load_streams(data_dir: Path, variables: dict[str, Any], options: LoadOptions
     else:
         fmt = substitution.safe_formatter(variables, problems, unknown_is_error=False)
         raw = substitution.substitute_tree(yamlio.load(text, path.name), fmt, where)
-    if raw is None:
+    if raw is None or raw == {}:
+        problems.warn("has no streams, so no BuildConfig comes from it", where)
         return ()
     if not isinstance(raw, dict):
         raise CistreamsError("must be a mapping of stream name to stream", where)

@@ -4,7 +4,8 @@ Only ever a BuildConfig or DaemonSet (the kinds of `kinds.KINDS`), in the one na
 render writes to, whose `art-builder-group` label equals the render's own, and whose name the
 render does not contain. Each delete carries the uid that was listed, so an object deleted
 and recreated meanwhile is left alone. The caller decides when pruning may run at all (a
-whole-group render, after a clean apply) and how many deletes are too many.
+whole-group render, after a clean apply, with no warning about what it renders unless
+--prune-despite-warnings: `held_back`) and how many deletes are too many (`check_count`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,35 @@ from cistreams.cluster.api import Api
 from cistreams.cluster.kinds import KINDS, Ref, ref_of
 from cistreams.errors import CistreamsError
 from cistreams.render.names import GROUP_LABEL
+
+OVERRIDE = "--prune-despite-warnings"
+
+
+def held_back(warnings: int, override: bool) -> str | None:
+    """Why --prune must not run, in one line, or None. A run with any warning about the
+    build data it renders never prunes unless the user says so (OVERRIDE): a warning may
+    mean that an entry was dropped, and its objects would then look stale."""
+    if not warnings or override:
+        return None
+    return (f"not pruning: the build data gave {warnings} warning(s) (shown here), and an entry "
+            f"dropped by one would look stale; fix them, or pass {OVERRIDE}")
+
+
+class TooMany(CistreamsError):
+    """--prune would delete more objects than --max-prune allows; nothing was done. The
+    objects are listed (`details`) as what would be pruned, not as errors."""
+
+    def __init__(self, stale: Sequence[Stale], limit: int) -> None:
+        super().__init__(f"--prune would delete {len(stale)} objects, more than --max-prune "
+                         f"{limit}; nothing was applied or deleted. If the build data is right, "
+                         "rerun with a higher --max-prune")
+        self.details = tuple(f"  would prune {item.ref}" for item in stale)
+
+
+def check_count(stale: Sequence[Stale], limit: int) -> None:
+    """Raise TooMany when more than `limit` objects would be pruned."""
+    if len(stale) > limit:
+        raise TooMany(stale, limit)
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,15 @@ _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
 @click.option("--no-daemonset", is_flag=True, help="Leave out the DaemonSet (imagestream target).")
 @click.option("--prune", is_flag=True,
               help="Also show the objects --apply --prune would delete, as removals.")
+@click.option("--prune-despite-warnings", is_flag=True,
+              help="With --prune: show the removals even when the build data gave warnings "
+                   "(as --apply --prune --prune-despite-warnings would delete them).")
 @push_options
 @connection_options
 @source_options
 def diff(*, source: options.Source, connection: options.ConnectionOptions,
          as_user: str | None, streams: tuple[str, ...], images: tuple[str, ...],
-         live_test_mode: bool, no_daemonset: bool, prune: bool,
+         live_test_mode: bool, no_daemonset: bool, prune: bool, prune_despite_warnings: bool,
          push: options.PushTarget) -> None:
     """Show what --apply would change on the cluster, object by object.
 
@@ -47,10 +50,14 @@ def diff(*, source: options.Source, connection: options.ConnectionOptions,
     """
     if prune and (streams or images):
         raise click.UsageError("--prune needs the whole group (no --stream or --image)")
+    if prune_despite_warnings and not prune:
+        raise click.UsageError("--prune-despite-warnings needs --prune")
     from cistreams import app  # imported here so that --help stays fast
 
-    request = options.GenerateRequest(source, "-", streams, images, live_test_mode,
-                                      daemonset=not no_daemonset, as_user=as_user, push=push)
+    request = options.GenerateRequest(
+        source, "-", streams, images, live_test_mode, daemonset=not no_daemonset,
+        as_user=as_user, push=push,
+        apply_options=options.ApplyOptions(prune_despite_warnings=prune_despite_warnings))
     problems = Problems()
     try:
         report = app.diff(request, connection, problems, progress=delayed_progress,

@@ -6,7 +6,13 @@ import click
 
 from cistreams import options
 from cistreams.commands.pushing import push_options
-from cistreams.commands.shared import CONTEXT, connection_options, print_warnings, source_options
+from cistreams.commands.shared import (
+    CONTEXT,
+    connection_options,
+    dry_run_option,
+    print_warnings,
+    source_options,
+)
 from cistreams.errors import Problems
 from cistreams.progress import delayed_progress
 
@@ -25,9 +31,7 @@ from cistreams.progress import delayed_progress
               help="Apply the objects to the cluster with server-side apply, all or nothing "
                    "(a dry run of every object first), when at least one BuildConfig was "
                    "generated.")
-@click.option("--dry-run", is_flag=True,
-              help="With --apply: only the server-side dry run; report what would be created "
-                   "or configured and write nothing to the cluster.")
+@dry_run_option
 @click.option("--prune", is_flag=True,
               help="With --apply, for the whole group: after a clean apply, delete the "
                    "group's BuildConfigs and DaemonSets (same namespace, same art-builder-group "
@@ -35,6 +39,9 @@ from cistreams.progress import delayed_progress
 @click.option("--max-prune", type=click.IntRange(0), default=5, show_default=True, metavar="N",
               help="If --prune would delete more than N objects, delete nothing, list them "
                    "and exit 1 (a broken streams.yml must not wipe CI's builders).")
+@click.option("--prune-despite-warnings", is_flag=True,
+              help="With --prune: prune even when the build data gave warnings (a run with a "
+                   "warning about what it renders does not prune otherwise, and says so).")
 @click.option("--oc", "oc", metavar="PATH", envvar="CISTREAMS_OC", default=None,
               help="Apply with `PATH apply -f FILE` (oc or kubectl) instead of server-side "
                    "apply; always so with --compat doozer-2020 (default binary: oc). "
@@ -57,6 +64,7 @@ from cistreams.progress import delayed_progress
 def gen_buildconfigs(*, source: options.Source, connection: options.ConnectionOptions,
                      as_user: str | None, streams: tuple[str, ...], images: tuple[str, ...],
                      output: str, apply_: bool, dry_run: bool, prune: bool, max_prune: int,
+                     prune_despite_warnings: bool,
                      oc: str | None, live_test_mode: bool, compat: str | None,
                      no_daemonset: bool, push: options.PushTarget) -> None:
     """Generates buildconfigs necessary to assemble ART equivalent images upstream.
@@ -74,7 +82,10 @@ def gen_buildconfigs(*, source: options.Source, connection: options.ConnectionOp
                       bool(streams or images))
     from cistreams import app  # imported here so that --help stays fast
 
-    apply_options = options.ApplyOptions(connection, oc, dry_run, prune, max_prune)
+    if prune_despite_warnings and not prune:
+        raise click.UsageError("--prune-despite-warnings needs --prune")
+    apply_options = options.ApplyOptions(connection, oc, dry_run, prune, max_prune,
+                                         prune_despite_warnings)
     request = options.GenerateRequest(source, output, streams, images, live_test_mode, compat,
                                       daemonset=not no_daemonset, apply=apply_,
                                       as_user=as_user, apply_options=apply_options,

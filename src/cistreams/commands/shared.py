@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from cistreams import options
-from cistreams.errors import Problems
+from cistreams.errors import CistreamsError, Problems, one_line
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_USER, EXIT_USAGE, EXIT_BUG = 1, 2, 3
@@ -67,7 +69,12 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def command(*args: Any, data_path_: str | None, group_: str | None,
                 working_dir_: Path | None, assembly: str, variables: tuple[str, ...],
                 **kwargs: Any) -> Any:
-        root = click.get_current_context().find_object(Globals) or Globals()
+        ctx = click.get_current_context()
+        if (kwargs.get("compat") == options.COMPAT_DOOZER_2020
+                and ctx.get_parameter_source("assembly") is not ParameterSource.DEFAULT):
+            raise click.UsageError("--assembly needs the default mode: doozer 2020 had no "
+                                   "assemblies, and 2020 build data has no {runtime_assembly}")
+        root = ctx.find_object(Globals) or Globals()
         source = make_source(data_path_ or root.data_path, group_ or root.group,
                              working_dir_ or root.working_dir, assembly, variables)
         return func(*args, source=source, **kwargs)
@@ -82,7 +89,8 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Same as the global --working-dir."),
         click.option("--assembly", default="stream", show_default=True, metavar="NAME",
                      help="Fills {runtime_assembly} in group.yml when the group enables "
-                          "assemblies; 'stream' is the assembly CI images are synced from."),
+                          "assemblies; 'stream' is the assembly CI images are synced from. "
+                          "A usage error with --compat doozer-2020."),
         click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
                      help="Override or add a group.yml var, e.g. --var MINOR=18."),
         debug_option,
@@ -113,13 +121,49 @@ def _parse_var(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from cistreams.cluster.connection import parse_duration
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6,
+                 "\u03bcs": 1e-6, "ns": 1e-9}
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)"
 
+
+def parse_duration(text: str) -> float:
+    """kubectl's --request-timeout, in seconds: bare seconds (`30`, `2.5`) or a Go duration
+    (`1m30s`, `500ms`, `2h`, `1.5h`); `0` means no time limit."""
+    stripped = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", stripped):
+        return float(stripped)
+    if not re.fullmatch(f"(?:{_DURATION_PART})+", stripped):
+        raise ValueError(f"'{text}' is not a duration (e.g. 30s, 1m, 0 for none)")
+    return sum(float(number) * _UNIT_SECONDS[unit]
+               for number, unit in re.findall(_DURATION_PART, stripped))
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
     try:
         return parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _dry_run(ctx: click.Context, param: click.Parameter, value: str | None) -> bool:
+    """kubectl's --dry-run: plain or `=server` is the server-side dry run; `=client` cannot be
+    (only the server can say what an apply would change); `=none` is no dry run."""
+    if value == "client":
+        raise click.BadParameter("client is not supported: cistreams applies with server-side "
+                                 "apply, so only the server's dry run can say what would "
+                                 "change; use --dry-run=server (or cistreams diff)")
+    return value == "server"
+
+
+def dry_run_option(func: F) -> F:
+    """--dry-run, --dry-run=server (the same), --dry-run=none; --dry-run=client is refused."""
+    option = click.option(
+        "--dry-run", type=click.Choice(["server", "client", "none"]), is_flag=False,
+        flag_value="server", default=None, callback=_dry_run, metavar="[=server]",
+        help="With --apply: only the server-side dry run (plain --dry-run or kubectl's "
+             "--dry-run=server); report what would be created, configured or pruned and write "
+             "nothing to the cluster. --dry-run=client is refused: only the server can tell.")
+    return option(func)
 
 
 def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -143,7 +187,8 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
                      callback=_timeout,
                      help="Time limit of each request (30s, 1m, 0 for none); a request that "
-                          "times out is retried, 3 tries in all."),
+                          "times out is retried, 3 tries in all. kubectl's forms: bare seconds, "
+                          "1m30s, 500ms, 2h."),
         click.option("--max-inflight", type=click.IntRange(1, 64), default=16,
                      show_default=True, help="Requests in flight at once."),
     ]
@@ -163,3 +208,10 @@ def echo_error(text: str) -> None:
     """An error of one or more lines, each as `error: ...` on standard error."""
     for line in text.splitlines():
         click.echo(f"error: {line}", err=True)
+
+
+def echo_problem(error: CistreamsError) -> None:
+    """`echo_error` of a raised error, then its detail lines as they are."""
+    echo_error(str(error))
+    for line in error.details:
+        click.echo(one_line(line), err=True)
