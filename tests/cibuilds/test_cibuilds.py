@@ -58,6 +58,19 @@ def test_display_on_a_terminal_keeps_the_status_line_under_the_lines() -> None:
     assert screen.getvalue() == f"{CLEAR}1 of 2 done{CLEAR}x: Complete\n1 of 2 done{CLEAR}"
 
 
+def test_a_live_status_line_is_redrawn_under_each_change() -> None:
+    screen = Terminal()
+    shown = Display(screen)
+    state = {"n": 0}
+    shown.live(lambda: f"{state['n']} done")
+    state["n"] = 1
+    shown.say("x: Complete")
+    shown.done()
+    text = screen.getvalue()
+    assert text.startswith(f"{CLEAR}0 done")
+    assert f"{CLEAR}x: Complete\n1 done" in text and text.endswith(CLEAR)
+
+
 def test_display_quiet_and_echo() -> None:
     quiet = Display(Terminal(), quiet=True)
     quiet.say("kept")

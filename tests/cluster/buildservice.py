@@ -12,7 +12,7 @@ cluster's own serving certificate (clients verify it with the cluster CA, as the
   `NAME-N` created with the labels and annotations OpenShift sets, its status `New`; the
   answer is 201 with the Build;
 - passes every other request through to the API server as it is (list, watch, patch, RBAC:
-  all real), streaming answers that have no length (watches) chunk by chunk;
+  all real), streaming answers that have no length (watches) chunk by chunk (relay.py);
 - plays the build controller for the Builds it created: each moves to Running, then, as
   `scenarios[BUILDCONFIG]` says (else `default`), to Complete after pushing a new image with
   skopeo to the BuildConfig's DockerImage output (recording its digest in
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import http.server
 import json
 import re
 import secrets
@@ -47,15 +46,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cluster import build_crd
+from cluster.relay import RelayServer
 from cluster.testcluster import TestCluster
 from registry import images
 
 INSTANTIATE = re.compile(r"/apis/build\.openshift\.io/v1/namespaces/([^/]+)/buildconfigs/"
                          r"([^/]+)/instantiate")
 BUILDCONFIGS = "/apis/build.openshift.io/v1/namespaces/{}/buildconfigs/{}"
-# Hop-by-hop headers, and those the relay sets itself.
-_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-                  "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
 _COPIED_SPEC = ("serviceAccount", "source", "strategy", "output", "resources", "postCommit",
                 "nodeSelector", "completionDeadlineSeconds", "mountTrustedCA")
 FINAL = {"Failed": ("DockerBuildFailed", "Docker build strategy has failed."),
@@ -63,7 +60,6 @@ FINAL = {"Failed": ("DockerBuildFailed", "Docker build strategy has failed."),
                                       "completed."),
          "Cancelled": ("CancelledBuild", "The build was cancelled by the user.")}
 HANG = "Hang"
-CHUNK = 65536
 MERGE = "application/merge-patch+json"
 
 
@@ -115,12 +111,12 @@ class BuildService:
         self.pushed: dict[str, str] = {}
         self._seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
-        self._server: _Server | None = None
-        self._served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._served.load_cert_chain(cluster.workdir / "pki" / "server.crt",
+        self._server: RelayServer | None = None
+        self.served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.served.load_cert_chain(cluster.workdir / "pki" / "server.crt",
                                      cluster.workdir / "pki" / "server.key")
         self._verified = ssl.create_default_context(cafile=str(cluster.ca_path))
 
@@ -158,7 +154,7 @@ class BuildService:
 
     def start(self) -> BuildService:
         """Listen, and serve in a background thread."""
-        self._server = _Server(self)
+        self._server = RelayServer(self)
         thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                   name="buildservice", daemon=True)
         thread.start()
@@ -167,7 +163,7 @@ class BuildService:
 
     def stop(self) -> None:
         """Stop serving, end the controller's builds, close every connection."""
-        self._stopping.set()
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -186,7 +182,8 @@ class BuildService:
                  trace: TracebackType | None) -> None:
         self.stop()
 
-    def _track(self, sock: socket.socket, live: bool) -> None:
+    def track(self, sock: socket.socket, live: bool) -> None:
+        """Keep `sock` to close at stop (live), or forget it."""
         with self._lock:
             (self._sockets.add if live else self._sockets.discard)(sock)
 
@@ -224,6 +221,15 @@ class BuildService:
         return response.status, decoded if isinstance(decoded, dict) else {}
 
     # -- instantiate --------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, body: bytes,
+               headers: dict[str, str]) -> tuple[int, dict[str, Any]] | None:
+        """The answer to a request the service handles itself (instantiate); None for one
+        the relay passes to the API server."""
+        match = INSTANTIATE.fullmatch(urlsplit(path).path)
+        if match is None or method != "POST":
+            return None
+        return self.instantiate(match[1], match[2], body, headers)
 
     def instantiate(self, namespace: str, name: str, body: bytes,
                     headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -322,11 +328,11 @@ class BuildService:
         scenario = self.scenarios.get(meta["annotations"]["openshift.io/build-config.name"],
                                       self.default)
         try:
-            if self._stopping.wait(scenario.start_seconds):
+            if self.stopping.wait(scenario.start_seconds):
                 return
             began = time.monotonic()
             self._status(namespace, name, {"phase": "Running", "startTimestamp": now()})
-            if scenario.outcome == HANG or self._stopping.wait(scenario.run_seconds):
+            if scenario.outcome == HANG or self.stopping.wait(scenario.run_seconds):
                 return
             final: dict[str, Any] = {"phase": scenario.outcome}
             if scenario.outcome == "Complete":
@@ -409,131 +415,3 @@ def new_build(buildconfig: dict[str, Any], number: int,
                                  "controller": True}]},
         "spec": spec,
     }
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    """One thread per connection, TLS with the cluster's serving certificate."""
-
-    daemon_threads = True
-
-    def __init__(self, service: BuildService) -> None:
-        self.service = service
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        plain, address = super().get_request()
-        # the handshake happens in the connection's own thread (setup), never in accept's
-        wrapped = self.service._served.wrap_socket(plain, server_side=True,
-                                                   do_handshake_on_connect=False)
-        return wrapped, address
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """One client connection: instantiate answered, everything else relayed."""
-
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    upstream: http.client.HTTPSConnection | None = None
-
-    def setup(self) -> None:
-        self.request.settimeout(30)
-        self.request.do_handshake()
-        self.request.settimeout(None)  # a watch may stay quiet for minutes
-        self.server.service._track(self.request, True)
-        super().setup()
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.service._track(self.request, False)
-        self._drop_upstream()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `seen` instead."""
-
-    def handle_one_request(self) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError):
-            super().handle_one_request()
-            return
-        self.close_connection = True
-
-    def _dispatch(self) -> None:
-        service = self.server.service
-        body = self._body()
-        service.record(self.command, self.path, self.headers.get("Impersonate-User"))
-        match = INSTANTIATE.fullmatch(urlsplit(self.path).path)
-        if match and self.command == "POST":
-            headers = {k: v for k, v in self.headers.items()}
-            status, answer = service.instantiate(match[1], match[2], body, headers)
-            self._reply(status, json.dumps(answer).encode())
-            return
-        try:
-            self._relay(body)
-        except (OSError, http.client.HTTPException) as exc:
-            if not service._stopping.is_set():
-                service.errors.append(f"relay {self.command} {self.path}: {exc!r}")
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _reply(self, status: int, data: bytes) -> None:
-        self.send_response_only(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _relay(self, body: bytes) -> None:
-        """The request to the API server, its answer back (streamed when it has no length)."""
-        if self.upstream is None:
-            self.upstream = self.server.service.connect()
-            self.upstream.connect()
-            self.upstream.sock.settimeout(None)
-            self.server.service._track(self.upstream.sock, True)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
-        self.upstream.request(self.command, self.path, body=body or None, headers=headers)
-        response = self.upstream.getresponse()
-        self.send_response_only(response.status, response.reason)
-        for key, value in response.getheaders():
-            if key.lower() not in _HOP:
-                self.send_header(key, value)
-        if response.getheader("Content-Length") is not None:
-            data = response.read()
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-        elif not self._stream(response):
-            self._drop_upstream()
-            return
-        if response.will_close:
-            self._drop_upstream()
-
-    def _stream(self, response: http.client.HTTPResponse) -> bool:
-        """An answer of unknown length (a watch), chunk by chunk as it comes; False when the
-        client left before its end (it no longer needed the watch)."""
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        try:
-            self.wfile.flush()
-            while chunk := response.read1(CHUNK):
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except (OSError, ssl.SSLError):
-            self.close_connection = True
-            return False
-        return True
-
-    def _drop_upstream(self) -> None:
-        if self.upstream is not None:
-            if self.upstream.sock is not None:
-                self.server.service._track(self.upstream.sock, False)
-            self.upstream.close()
-            self.upstream = None

@@ -4,10 +4,14 @@ controller, see cluster/buildservice.py), real registries and skopeo (buildenv.p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
 
+from cistreams.cibuilds.display import CLEAR
+from cistreams.cli import main
 from cistreams.cluster import builds
 from cistreams.cluster.connection import connect
 from cistreams.errors import CistreamsError
@@ -15,7 +19,7 @@ from cistreams.options import ConnectionOptions
 from cluster.buildservice import HANG, Scenario
 from cluster.testcluster import free_port
 from commands.buildenv import PROXY, Env, build_of, build_stack, env, gc, points_at, steady
-from helpers import run_cli
+from helpers import Terminal, run_cli
 
 __all__ = ["build_stack", "env"]
 
@@ -155,7 +159,7 @@ def test_a_user_without_instantiate_rights_starts_nothing_and_writes_nothing(env
     done = env.run("start-builds", user="bc-only")
     assert done.code == 1
     assert ("error: the user may not create buildconfigs.build.openshift.io/instantiate in "
-            "namespace ci") in done.stderr.splitlines()
+            "namespace ci (the server's access review: not allowed)") in done.stderr.splitlines()
     assert "error: nothing was written or started" in done.stderr.splitlines()
     assert env.builds() == []
     assert env.qci_tags() == before
@@ -313,3 +317,34 @@ def test_both_command_forms(env: Env) -> None:
     done = run_cli("images:streams", "start-builds", *env.options(), "--dry-run")
     assert done.code == 0, done.stderr
     assert f"would start a build of {env.buildconfig_name('golang')}" in done.stderr
+
+
+def test_a_qci_label_without_its_annotations_starts_nothing(env: Env) -> None:
+    steady(env, "golang", "base")
+    name = env.buildconfig_name("base")
+    path = f"/apis/build.openshift.io/v1/namespaces/ci/buildconfigs/{name}"
+    status, _ = env.cluster.api("PATCH", path, [
+        {"op": "remove", "path": "/metadata/annotations/art-builder-imagestream-tag"}],
+        content_type="application/json-patch+json")
+    assert status == 200
+    done = env.run("start-builds")
+    assert done.code == 1
+    assert f"error: {name}: {name}: has the art-builder-qci-tag label but not the annotation " \
+           "art-builder-imagestream-tag" in done.stderr
+    assert env.builds() == []
+
+
+def test_a_terminal_gets_a_live_status_line(env: Env) -> None:
+    steady(env, "golang")
+    env.service.scenarios[env.buildconfig_name("golang")] = Scenario(run_seconds=1.5)
+    screen = Terminal()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(screen):
+        code = main(["start-builds", *env.options()])
+    assert code == 0
+    text = screen.getvalue()
+    assert f"{CLEAR}0 of 1 builds done (1 New); 0s of 1h00m00s" in text
+    # a change is written over the status line, which is drawn again under it
+    build = f"{env.buildconfig_name('golang')}-1"
+    assert f"{CLEAR}{build}: Running\n0 of 1 builds done (1 Running)" in text
+    assert "builds done" not in text.rsplit(CLEAR, 1)[1]  # erased at the end
+    assert "start-builds openshift-4.17: 1 of 1 selected completed and promoted" in text

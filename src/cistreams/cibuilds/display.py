@@ -34,6 +34,7 @@ class Display:
             and echo is None
         self.lines: list[str] = []
         self._status = ""
+        self._render: Callable[[], str] | None = None
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
         self._ticker: threading.Thread | None = None
@@ -48,6 +49,8 @@ class Display:
             if self.echo is not None:
                 self.echo(line)
                 return
+            if self._render is not None:  # drawn again as it is now, under the new line
+                self._status = one_line(self._render())
             self.stream.write(f"{CLEAR if self._status else ''}{line}\n{self._status}")
             self.stream.flush()
 
@@ -67,11 +70,11 @@ class Display:
         stop = threading.Event()
 
         def tick() -> None:
-            while True:
+            while not stop.wait(TICK_SECONDS):
                 self.status(render())
-                if stop.wait(TICK_SECONDS):
-                    return
 
+        self.status(render())  # the first one at once, the others each second
+        self._render = render
         self._stop, self._ticker = stop, threading.Thread(target=tick, daemon=True)
         self._ticker.start()
 
@@ -82,6 +85,7 @@ class Display:
             self._ticker.join()
         self._stop = self._ticker = None
         with self._lock:
+            self._render = None
             if self._status:
                 self.stream.write(CLEAR)
                 self.stream.flush()

@@ -144,10 +144,18 @@ class _Run:
             for item in targets:
                 self.display.say(f"would start a build of {item.buildconfig}")
             return
-        _, version = builds.list_builds(self.api, NAMESPACE, self.selector)
+        # the watch starts from before the builds, so it misses none of their changes
+        version = builds.list_builds(self.api, NAMESPACE, self.selector)[1] \
+            if self.request.wait else ""
         started = self._instantiate(targets)
         if self.request.wait and started:
-            self._wait(started, version)
+            try:
+                self._wait(started, version)
+            except KeyboardInterrupt:
+                self.display.say(f"interrupted: {len(started)} builds started, not followed to "
+                                 "their end and not promoted (they run on; check-upstream "
+                                 "syncs the imagestream tags to their images)")
+                raise
 
     def _classify(self, listed: list[dict[str, object]]) -> list[Item]:
         """Items for every listed and every selected BuildConfig; the ones to build."""
@@ -176,9 +184,9 @@ class _Run:
 
     def _check_rights(self, targets: list[Item]) -> None:
         group = builds.GROUP_VERSION.split("/")[0]
-        needed = [rights.Right(NAMESPACE, group, "buildconfigs/instantiate", "create"),
-                  rights.Right(NAMESPACE, group, "builds", "list"),
-                  rights.Right(NAMESPACE, group, "builds", "watch")]
+        needed = [rights.Right(NAMESPACE, group, "buildconfigs/instantiate", "create")]
+        if self.request.wait:
+            needed += [rights.Right(NAMESPACE, group, "builds", verb) for verb in ("list", "watch")]
         for item in targets:
             if item.route is not None:
                 needed += [rights.Right(item.route.namespace, "image.openshift.io",

@@ -52,5 +52,6 @@ def missing(api: Api, rights: list[Right]) -> list[str]:
         if status.get("allowed") is not True:
             reason = " ".join(str(status.get("reason") or "").split())
             who = f"user {api.impersonate}" if api.impersonate else "the user"
-            lines.append(f"{who} may not {right}" + (f" ({reason})" if reason else ""))
+            lines.append(f"{who} may not {right} (the server's access review: "
+                         f"{reason or 'not allowed'})")
     return lines
