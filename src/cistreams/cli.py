@@ -17,7 +17,16 @@ from pathlib import Path
 import click
 
 from cistreams import __version__
-from cistreams.commands import check, diff, gen_buildconfigs, mirror, shared, sync
+from cistreams.commands import (
+    check,
+    check_upstream,
+    diff,
+    gen_buildconfigs,
+    mirror,
+    shared,
+    start_builds,
+    sync,
+)
 from cistreams.commands.shared import CONTEXT, EXIT_BUG, EXIT_USAGE, EXIT_USER, STATE, Globals
 from cistreams.errors import CistreamsError
 
@@ -69,6 +78,11 @@ for _command in (diff.diff, check.check, sync.sync):
 # mirror (issue 18): a doozer verb, so in both forms too
 images_streams.add_command(mirror.mirror)
 cli.add_command(mirror.mirror)
+
+# start-builds and check-upstream (issue 19): doozer verbs, in both forms
+for _command in (start_builds.start_builds, check_upstream.check_upstream):
+    images_streams.add_command(_command)
+    cli.add_command(_command)
 
 
 class Terminated(KeyboardInterrupt):
