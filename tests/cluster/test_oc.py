@@ -82,7 +82,8 @@ def test_as_is_ignored_without_apply(fake_oc: Path, tmp_path: Path) -> None:
 def test_nothing_to_apply_says_so(fake_oc: Path, tmp_path: Path) -> None:
     code, stderr = gen("-o", str(tmp_path / "o.yaml"), "--stream", "etcd_golang", "--apply")
     assert code == 0
-    assert "No buildconfigs were generated; skipping apply." in stderr
+    assert ("warning: no BuildConfig was rendered (no entry of this run names a transform), "
+            "so nothing was applied") in stderr
     assert calls(fake_oc) == []
 
 

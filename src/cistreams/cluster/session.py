@@ -86,11 +86,7 @@ def _prunable(api: Api, objects: Sequence[dict[str, Any]],
               options: ApplyOptions) -> list[pruning.Stale]:
     """The stale objects, once it is certain that they can and may all be deleted."""
     stale = pruning.find_stale(api, objects)
-    if len(stale) > options.max_prune:
-        raise applying.several(
-            f"--prune would delete {len(stale)} objects, more than --max-prune "
-            f"{options.max_prune}; nothing was applied or deleted. If the build data is "
-            "right, rerun with a higher --max-prune", [str(s.ref) for s in stale])
+    pruning.check_count(stale, options.max_prune)
     refused = []
     for item in stale:  # the delete's own dry run: rights and admission, before any write
         answer = api.delete(item.ref.path, item.uid, dry_run=True)
