@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -265,11 +266,17 @@ def watch_with(monkeypatch: pytest.MonkeyPatch, script: list[Any]) -> list[str]:
 
 
 class FakeApi:
+    """What the watch loop uses of an Api."""
+
     server = "https://test"
     impersonate = None
+    credentials = "test"
 
-    def __init__(self) -> None:
+    def __init__(self, client: Any = None) -> None:
         self.slept: list[float] = []
+        self.client = client
+        self._lock = threading.Lock()
+        self.requests = 0
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
@@ -385,3 +392,22 @@ def test_the_imagestream_tag_rules(tag: dict[str, Any], status: str) -> None:
     route = qci.route("q", "ocp", "b", "t", HOSTS)
     stream = {"spec": {"tags": [tag]}}
     assert upstream._check_tag("e", route, stream).status == status
+
+
+def test_one_watch_request_lasts_five_minutes_at_most() -> None:
+    import httpx2 as httpx  # the HTTP library the cluster layer uses
+
+    asked: list[dict[str, str]] = []
+
+    class Client:
+        def stream(self, method: str, path: str, **kwargs: Any) -> Any:
+            asked.append(kwargs["params"])
+            raise httpx.ConnectError("refused")
+
+    api = FakeApi(Client())
+    with pytest.raises(builds.BuildsRefused, match="failed 3 times in a row: refused"):
+        list(builds.watch(api, "ci", "x=y", "7", 1e9,  # type: ignore[arg-type]
+                          clock=lambda: 0.0))
+    assert [a["timeoutSeconds"] for a in asked] == ["300"] * 3
+    assert asked[0]["resourceVersion"] == "7" and asked[0]["watch"] == "true"
+    assert api.requests == 3 and api.slept == [0.5, 1.0]

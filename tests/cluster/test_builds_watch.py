@@ -88,6 +88,7 @@ def test_the_watch_sees_every_change_and_survives_a_cut(build_cluster: TestClust
         watches = [s for s in proxy.seen if "watch=true" in s.path]
         assert len(watches) == 2  # the first, and the one resumed after the cut
         assert "resourceVersion=" in watches[1].path
+        assert "timeoutSeconds=60" in watches[0].path  # the deadline, a minute away
         assert proxy.errors == []
 
 

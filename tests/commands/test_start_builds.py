@@ -329,7 +329,7 @@ def test_a_qci_label_without_its_annotations_starts_nothing(env: Env) -> None:
     assert status == 200
     done = env.run("start-builds")
     assert done.code == 1
-    assert f"error: {name}: {name}: has the art-builder-qci-tag label but not the annotation " \
+    assert f"error: {name}: has the art-builder-qci-tag label but not the annotation " \
            "art-builder-imagestream-tag" in done.stderr
     assert env.builds() == []
 

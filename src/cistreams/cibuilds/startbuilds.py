@@ -207,15 +207,15 @@ class _Run:
                 try:
                     promoter.preserve(item.route, lines.append)
                 except CistreamsError as exc:
-                    item.error = f"preservation failed: {exc}"
+                    item.error = f"{item.buildconfig}: preservation failed: {exc}"
             return item, lines
 
         def emit(done: tuple[Item, list[str]]) -> None:
             item, lines = done
             for line in lines:
                 self.display.say(f"{item.buildconfig}: {line}")
-            if item.error:
-                self.display.say(f"error: {item.buildconfig}: {item.error}")
+            if item.error:  # a route without its annotations, or the preservation
+                self.display.say(f"error: {item.error}")
 
         in_order(targets, work, self.request.connection.max_inflight, emit)
         return all(item.error is None for item in targets)

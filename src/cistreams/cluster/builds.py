@@ -27,6 +27,9 @@ GROUP_VERSION = "build.openshift.io/v1"
 TERMINAL = frozenset({"Complete", "Failed", "Error", "Cancelled"})
 DELETED = "Deleted"  # not an OpenShift phase: the Build disappeared before it ended
 WATCH_TRIES = 3  # failed watch connections in a row before giving up
+# One watch request lasts at most this long, then the next resumes it: a connection that died
+# without a word (no FIN, no error) costs at most this, and a long wait a request per 5 min.
+WATCH_SECONDS = 300.0
 NUMBER = "openshift.io/build.number"
 CONFIG = "openshift.io/build-config.name"
 
@@ -185,9 +188,11 @@ class _Broken(Exception):
 def _events(api: Api, namespace: str, selector: str, version: str,
             remaining: float) -> Iterator[tuple[str, dict[str, Any]]]:
     """(type, object) of every event of one watch request, which the server ends after
-    `remaining` seconds (timeoutSeconds), as the caller's deadline says."""
+    `remaining` seconds (timeoutSeconds, at most WATCH_SECONDS), as the caller's deadline
+    says."""
     import httpx2 as httpx
 
+    remaining = min(remaining, WATCH_SECONDS)
     params = {"labelSelector": selector, "watch": "true", "resourceVersion": version,
               "allowWatchBookmarks": "true", "timeoutSeconds": str(max(1, math.ceil(remaining)))}
     headers = {"Accept": "application/json"}
