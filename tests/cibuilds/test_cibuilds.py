@@ -21,7 +21,7 @@ from cistreams.cluster.rights import Right
 from cistreams.commands import check_upstream, start_builds
 from cistreams.errors import CistreamsError
 from cistreams.registry.skopeo import Completed, Skopeo
-from helpers import Terminal
+from helpers import Terminal, run_cli
 
 HOSTS = qci.Hosts("ci.example:5000", "quay.example/openshift/ci", "proxy.example/openshift/ci")
 D1, D2, D3 = (f"sha256:{c * 64}" for c in "123")
@@ -411,3 +411,16 @@ def test_one_watch_request_lasts_five_minutes_at_most() -> None:
     assert [a["timeoutSeconds"] for a in asked] == ["300"] * 3
     assert asked[0]["resourceVersion"] == "7" and asked[0]["watch"] == "true"
     assert api.requests == 3 and api.slept == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["start-builds", "--timeout", "0"], "must be longer than 0"),
+    (["start-builds", "--timeout", "soon"], "'soon' is not a duration"),
+    (["check-upstream", "--ci-registry", "a/b"], "'a/b' is not a registry host"),
+    (["start-builds", "--qci-repo", "quay.io/openshift/ci:tag"], "must be a repository"),
+    (["images:streams", "check-upstream", "--format", "xml"], "'xml' is not one of"),
+    (["start-builds", "-g", "openshift-4.17"], "no build data: give --data-path")])
+def test_usage_mistakes_exit_2(args: list[str], message: str) -> None:
+    done = run_cli(*args)
+    assert done.code == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
