@@ -424,3 +424,19 @@ def test_usage_mistakes_exit_2(args: list[str], message: str) -> None:
     done = run_cli(*args)
     assert done.code == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("verb", ["start-builds", "check-upstream"])
+def test_a_mistake_in_the_build_data_is_one_line_before_any_cluster_is_asked(
+        verb: str, tmp_path: Path) -> None:
+    (tmp_path / "group.yml").write_text("name: openshift-4.17\nvars: {MAJOR: 4, MINOR: 17}\n",
+                                        encoding="utf-8")
+    (tmp_path / "streams.yml").write_text(
+        "golang:\n  transform: rhel-9/golnag\n  upstream_image_base: r.io/ocp/b:x.art\n"
+        "  upstream_image: r.io/ocp/b:x\n", encoding="utf-8")
+    done = run_cli(verb, "--data-path", str(tmp_path), "-g", "openshift-4.17",
+                   "--kubeconfig", str(tmp_path / "no-such-kubeconfig"))
+    assert done.code == 1
+    assert done.stderr.startswith("error: streams.yml:2: golang.transform: unknown transform "
+                                  "'rhel-9/golnag'")
+    assert "kubeconfig" not in done.stderr  # stopped before connecting
