@@ -8,7 +8,8 @@ In the copies, `registry-proxy.engineering.redhat.com` (ART's brew registry) bec
 `<ci>/openshift/ci`, QCI) and `quay.io` the `other` one. Every tagged source an entry mirrors
 is pushed as a two-arch image; a digest-pinned source cannot be made (a digest is its
 content's), so mirror reports it missing, a warning. The imagestreams and tags the build
-data names are created, as they exist on the CI cluster.
+data names are created, as they exist on the CI cluster, and what the CI registry serves for
+each tag a BuildConfig promotes to is pushed to `ci` (the last build's image).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class World:
                 path.write_text(self.rewrite(path.read_text()))
             self._push_sources(folder, group)
             self._imagestreams(folder, group)
+            self._push_served(folder, group)
 
     def rewrite(self, text: str) -> str:
         """A build-data file with the test registries' hosts."""
@@ -130,6 +132,15 @@ class World:
                                     *(t for t in listed if t["name"] not in known)]
             status, body = self.cluster.api("PUT", imagestream_crd.path(namespace, name), body)
             assert status == 200, body
+
+    def _push_served(self, folder: Path, group: str) -> None:
+        """What the CI registry serves for each imagestream tag a BuildConfig promotes to
+        (the last build of it): start-builds preserves it, upstream_image_mirror copies it."""
+        client = self.registries.client("ci")
+        for entry in self._load(folder, group).entries:
+            ref = parse(entry.upstream_image) if entry.upstream_image else None
+            if entry.transform and ref is not None and ref.host == self.ci and ref.tag:
+                images.push(client, ref.repository, ref.tag, images.image_list(f"served {ref}"))
 
     @staticmethod
     def _load(folder: Path, group: str) -> BuildData:

@@ -11,20 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+# imported here, not in each step: groups run on threads side by side (see runner.py)
+from cistreams import app, cluster
+from cistreams.cibuilds import qci, startbuilds, upstream
+from cistreams.cibuilds.display import Display
+from cistreams.commands import check_upstream as check_verb
+from cistreams.commands import mirror as mirroring
+from cistreams.commands import start_builds as start_verb
 from cistreams.errors import Problems, one_line
-from cistreams.job.steps import (
-    FAILED,
-    OK,
-    SKIPPED,
-    GroupRun,
-    Step,
-    StepOutcome,
-)
+from cistreams.job.steps import FAILED, OK, SKIPPED, GroupRun, Step, StepOutcome
+from cistreams.options import PUSH_QCI, ApplyOptions, GenerateRequest, PushTarget
+from cistreams.registry import plan as planning
+from cistreams.registry import run as running
 
 if TYPE_CHECKING:
-    from cistreams.cibuilds import qci
     from cistreams.commands.registry_options import RegistryOptions
-from cistreams.options import PUSH_QCI, ApplyOptions, GenerateRequest, PushTarget
 
 
 def _warnings(problems: Problems, echo: Callable[[str], None]) -> None:
@@ -39,7 +40,6 @@ class GenBuildconfigs:
 
     def run(self, group: GroupRun) -> StepOutcome:
         """Render (every problem raised together), dry-run every object, then apply."""
-        from cistreams import app, cluster
 
         options = group.options
         apply_options = ApplyOptions(options.connection, None, options.dry_run, options.prune,
@@ -78,9 +78,6 @@ class Mirror:
 
     def run(self, group: GroupRun) -> StepOutcome:
         """Plan and run the copies and imagestream patches; any error fails the step."""
-        from cistreams.commands import mirror as mirroring
-        from cistreams.registry import plan as planning
-        from cistreams.registry import run as running
 
         options, registry = group.options, group.options.registry
         settings = planning.Settings(False, False, registry.ci_registry, registry.qci_repo,
@@ -120,9 +117,6 @@ class StartBuilds:
     def run(self, group: GroupRun) -> StepOutcome:
         """Preserve, start, wait for and promote every build; a build that did not complete
         and promote fails the step, one line per BuildConfig."""
-        from cistreams.cibuilds import startbuilds
-        from cistreams.cibuilds.display import Display
-        from cistreams.commands import start_builds as verb
 
         options, registry = group.options, group.options.registry
         request = startbuilds.Request(
@@ -143,11 +137,11 @@ class StartBuilds:
             if not item.ok:
                 why = item.error or ("timed out" if item.timed_out else item.status)
                 errors.append(f"{item.buildconfig}: {one_line(why)}")
-        for line in verb.summary_table(report):
+        for line in start_verb.summary_table(report):
             group.echo(line)
         if not report.selected:
-            return StepOutcome(SKIPPED, verb.summary_line(report), counts)
-        return StepOutcome(OK if report.ok else FAILED, verb.summary_line(report), counts,
+            return StepOutcome(SKIPPED, start_verb.summary_line(report), counts)
+        return StepOutcome(OK if report.ok else FAILED, start_verb.summary_line(report), counts,
                            errors)
 
 
@@ -158,9 +152,6 @@ class CheckUpstream:
 
     def run(self, group: GroupRun) -> StepOutcome:
         """Check (and sync, as doozer does) every entry's tags; an ERROR fails the step."""
-        from cistreams.cibuilds import upstream
-        from cistreams.cibuilds.display import Display
-        from cistreams.commands import check_upstream as verb
 
         options, registry = group.options, group.options.registry
         request = upstream.Request(
@@ -174,7 +165,7 @@ class CheckUpstream:
             _warnings(problems, group.echo)
         counts = {status.lower().replace(" ", "-"): n for status, n in report.counts().items()}
         counts["requests"] = report.requests
-        for line in verb.as_lines(report):
+        for line in check_verb.as_lines(report):
             group.echo(line)
         errors = [f"{check.entry}: {check.what} {check.subject}: {one_line(check.detail)}"
                   for check in report.checks if check.status == upstream.ERROR]
@@ -185,7 +176,6 @@ class CheckUpstream:
 
 def _hosts(registry: RegistryOptions) -> qci.Hosts:
     """The registry hosts as the build steps take them."""
-    from cistreams.cibuilds import qci
 
     return qci.Hosts(registry.ci_registry, registry.qci_repo, registry.qci_proxy)
 

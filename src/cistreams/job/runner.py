@@ -17,6 +17,7 @@ and ends the run at once; whatever a cut run did is safe to run again.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import tempfile
 import threading
 import time
@@ -240,8 +241,26 @@ def work_dir(path: Path | None) -> Iterator[Path]:
         yield Path(temp)
 
 
+# Imported before the groups' threads start. Two threads importing one module side by side
+# can see it half initialised when its package has an import cycle (lightkube's config
+# does: "cannot import name ... from partially initialized module"), and every step imports
+# its libraries lazily, so they are imported once here, on the main thread.
+SHARED_IMPORTS = ("yaml", "httpx2", "lightkube.config.kubeconfig",
+                  "lightkube.config.client_adapter", "lightkube.core.exceptions",
+                  "cistreams.app", "cistreams.cluster", "cistreams.cluster.connection",
+                  "cistreams.cluster.credentials", "cistreams.cluster.imagestreams",
+                  "cistreams.cluster.builds", "cistreams.cluster.rights")
+
+
+def import_shared() -> None:
+    """Import SHARED_IMPORTS (see there)."""
+    for name in SHARED_IMPORTS:
+        importlib.import_module(name)
+
+
 def run_groups(sync: Sync, groups: Sequence[str], max_groups: int) -> list[GroupResult]:
     """Every group's run, at most `max_groups` at once, results in the groups' order."""
+    import_shared()
     results: dict[int, GroupResult] = {}
     pending = iter(enumerate(groups))
     lock, finished = threading.Lock(), threading.Event()
