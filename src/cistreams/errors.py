@@ -155,3 +155,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean 'x'?)' suffix when a close match exists, else ''."""
     close = closest(word, choices)
     return f" (did you mean '{close}'?)" if close else ""
+
+
+def safe(exc: BaseException) -> str:
+    """An exception's text on one line, with nothing that looks like a credential."""
+    if isinstance(exc, KeyError) and exc.args:  # str() of a KeyError is just the key
+        return f"'{exc.args[0]}' is missing"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return re.sub(r"(?i)(token|password|key)[\w-]*\s*[:=]\s*\S+", r"\1: <hidden>", text)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cistreams.cluster.api import Api
-from cistreams.errors import CistreamsError
+from cistreams.errors import CistreamsError, safe
 from cistreams.options import ConnectionOptions
 
 if TYPE_CHECKING:
@@ -155,11 +155,3 @@ def connect(options: ConnectionOptions, as_user: str | None = None) -> Api:
     except (ConfigError, OSError, *SHAPE_ERRORS) as exc:
         raise CistreamsError(f"{where}: cannot set up the connection ({safe(exc)})") from None
     return Api(client, single.cluster.server, impersonate=as_user, credentials=where)
-
-
-def safe(exc: BaseException) -> str:
-    """An exception's text on one line, with nothing that looks like a credential."""
-    if isinstance(exc, KeyError) and exc.args:  # str() of a KeyError is just the key
-        return f"'{exc.args[0]}' is missing"
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return re.sub(r"(?i)(token|password|key)[\w-]*\s*[:=]\s*\S+", r"\1: <hidden>", text)

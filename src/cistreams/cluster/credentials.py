@@ -14,8 +14,7 @@ from collections.abc import Generator
 import httpx2 as httpx
 from lightkube.core.exceptions import ConfigError
 
-from cistreams.cluster.connection import safe
-from cistreams.errors import CistreamsError
+from cistreams.errors import CistreamsError, safe
 
 
 class CredentialError(CistreamsError):
