@@ -79,8 +79,9 @@ def test_every_case_has_an_expectation_for_every_target() -> None:
 def test_the_imagestream_expectations_are_the_files_of_before_qci() -> None:
     """The imagestream files are the old default output, renamed and never regenerated:
     they hold the ImageChange trigger and (with every stream) the DaemonSet."""
-    files = sorted(CASES.glob("*/expected-imagestream.yaml"))
-    assert len(files) == 8
+    before = ("declared-transform", "group-ext-layout", "live-test", "no-transforms",
+              "rhel7-golang-order", "rhel8-base-localdev", "stream-filter", "template-override")
+    files = [CASES / case / "expected-imagestream.yaml" for case in before]
     for path in files:
         text = path.read_text()
         count = text.count("kind: BuildConfig")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cistreams import builddata, output, render, schemas, selection, transforms, yamlio
+from cistreams import builddata, doozer2026, output, render, schemas, transforms, yamlio
 from cistreams.builddata import BuildData, LoadOptions, Runner, eras, run_command
 from cistreams.builddata.model import Entry, unmatched_profiles
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
@@ -75,7 +75,8 @@ def select(data: BuildData, streams: Sequence[str], images: Sequence[str], dooze
     """The entries to render: every stream then every image-metadata entry, or those named
     with --stream / --image (in the order named); doozer-2026 mode selects as that doozer."""
     if doozer_2026:
-        return selection.doozer_2026(data, streams, images, problems)
+        doozer2026.check_substitution(data, problems)
+        return doozer2026.entries(data, streams, images, problems)
     if not streams and not images:
         return [*data.entries, *data.images.entries.values()]
     by_name = {entry.name: entry for entry in data.entries}
@@ -140,15 +141,17 @@ def load_and_render(request: GenerateRequest, problems: Problems,
                                    daemonset=request.daemonset, doozer_2026=request.doozer_2026,
                                    push=request.target)
     rendered = render.render(data.group, entries, registry, options, problems)
-    validate_rendered(rendered, request.doozer_2020 or request.doozer_2026, problems)
+    validate_rendered(rendered, request.doozer_2020, problems,
+                      lenient=request.doozer_2020 or request.doozer_2026)
     return data, rendered
 
 
-def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems) -> None:
-    """Every object must match its API schema (in the doozer modes a mismatch is a
-    warning); raises CistreamsError when there are errors."""
+def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems,
+                      lenient: bool = False) -> None:
+    """Every object must match its API schema (`lenient`, in the doozer modes, a mismatch
+    is a warning); raises CistreamsError when there are errors."""
     violations = schemas.find_violations(rendered.objects, doozer_2020)
-    report = problems.warn if doozer_2020 else problems.error
+    report = problems.warn if lenient else problems.error
     for message in schemas.summarise(violations):
         report(f"generated object does not match its API schema: {message}")
     problems.check()

@@ -95,7 +95,7 @@ def _assert_refused(data: Path, tmp_path: Path, expected: str) -> None:
 
 def test_the_fixture_renders(data: Path, tmp_path: Path) -> None:
     code, stderr = _gen(data, tmp_path / "out.yaml")
-    assert (code, stderr) == (0, f"wrote 1 BuildConfig and a DaemonSet to {tmp_path / 'out.yaml'}\n")
+    assert (code, stderr) == (0, f"wrote 1 BuildConfig to {tmp_path / 'out.yaml'}\n")
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))

@@ -447,7 +447,7 @@ def test_cli_writes_a_device_in_place(tmp_path: Path) -> None:
     data = _data(tmp_path)
     device = tmp_path / "null"
     _mknod(device, 1, 3)
-    assert _gen(data, device) == (0, f"wrote 6 BuildConfigs and a DaemonSet to {device}\n")
+    assert _gen(data, device) == (0, f"wrote 6 BuildConfigs to {device}\n")
     assert stat.S_ISCHR(device.lstat().st_mode)
     full = tmp_path / "full"
     _mknod(full, 1, 7)
