@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,3 +243,27 @@ def test_a_bug_in_one_groups_run_fails_that_group_only(data: Path, lines: list[s
         [(GROUP_FAILED, "internal error: RuntimeError: boom")] * 2
     assert [s.status for s in results[0].steps] == [NOT_RUN] * 4
     assert f"{GROUPS[1]}: internal error: RuntimeError: boom" in lines
+
+
+def test_a_lease_taken_over_during_the_run_fails_the_group_and_records_nothing(
+        cluster: TestCluster, data: Path, lines: list[str], tmp_path: Path, work: Path) -> None:
+    api = connect(ConnectionOptions(str(cluster.kubeconfig("admin"))))
+
+    class TakeOver(Stub):
+        def run(self, group):  # type: ignore[no-untyped-def]
+            # another run that judged this one's Lease expired (a clock far ahead)
+            thief = GroupLease(api, "ci", group.group, holder="thief",
+                               clock=lambda: time.time() + 3600)
+            assert thief.acquire(thief.read()) is None
+            return super().run(group)
+
+    steps: list[Stub] = [Stub("gen-buildconfigs"), TakeOver("mirror"),
+                         *(Stub(n) for n in STEP_NAMES[2:])]
+    try:
+        result = make_sync(cluster, data, steps, lines, tmp_path).run_group(GROUPS[0])
+        assert result.status == GROUP_FAILED
+        assert "was taken over by thief" in result.message
+        state = GroupLease(api, "ci", GROUPS[0]).read()
+        assert state.holder == "thief" and state.record is None
+    finally:
+        api.client.close()
