@@ -196,3 +196,19 @@ def test_a_killed_syncs_lease_expires_and_the_next_run_takes_over(world: World) 
         api.client.close()
     assert all(b.endswith(("-1", "-2")) for b in builds(world))
     assert sum(b.endswith("-2") for b in builds(world)) == 22
+
+
+def test_sigterm_releases_the_leases_at_once_and_records_nothing(world: World) -> None:
+    world.copy(groups=GROUPS[:1])
+    world.service.default = Scenario(outcome=HANG)
+    stopped = Process(world.args(groups=GROUPS[:1]))
+    stopped.wait_for(f"{GROUPS[0]}: start-builds: started ")
+    stopped.popen.send_signal(signal.SIGTERM)  # what Kubernetes sends a pod it stops
+    code, _ = stopped.finish(timeout=60)
+    assert code == 143 and stopped.lines[-1] == "terminated", stopped.lines[-5:]
+    api = connect(ConnectionOptions(str(world.cluster.kubeconfig("admin"))))
+    try:
+        state = GroupLease(api, "ci", GROUPS[0]).read()
+    finally:
+        api.client.close()
+    assert state.holder is None and state.record is None  # free for the next run at once
