@@ -14,7 +14,9 @@ vars.MAJOR/MINOR (doozer printed "(MissingModel)"); wrong types of keys cistream
 any verb (mirror: 'yes', final_user: 0 or a list); misspelt keys; a missing images/ folder
 (doozer refuses the group, cistreams does not need it); pydantic's validation of new-style
 repos beyond the keys read; duplicate keys and non-plain YAML tags; a template whose
-placeholders only parse after substitution.
+placeholders only parse after substitution; a file with vars that doozer reads unsubstituted
+because its raw text is no format string (a flow mapping): cistreams refuses it in this mode
+(see cistreams.doozer2026; the generators write block style, and tests below pin both sides).
 """
 
 from __future__ import annotations
@@ -342,3 +344,67 @@ def test_doozer_error_texts(tmp_path: Path, streams: str) -> None:
     result = assert_same(tmp_path, "openshift-4.19")
     assert isinstance(result, OSError) and "Unable to render buildconfig for upstream config " \
         "golang - " in str(result)
+
+
+def test_what_the_cluster_would_refuse_is_written_with_a_warning(tmp_path: Path) -> None:
+    """doozer checks no names: a stream name too long for a label and two streams pushing
+    to one QCI tag are written as doozer writes them, each with a warning (the default mode
+    refuses both)."""
+    long_name = "s" * 64
+    streams = (f"{long_name}:\n  transform: rhel-8/golang\n  upstream_image_base: r.io/a/b:c.art\n"
+               "  upstream_image: r.io/a/b:c\n"
+               "twin:\n  transform: rhel-8/golang\n  upstream_image_base: r.io/a/b:c.art\n"
+               "  upstream_image: r.io/x/y:c\n")
+    Case("openshift-4.19", {"group.yml": "name: openshift-4.19\nvars:\n  MAJOR: 4\n  MINOR: 19\n",
+                            "streams.yml": streams, "images/.keep.yml.txt": ""}).write(tmp_path)
+    assert isinstance(assert_same(tmp_path, "openshift-4.19"), str)
+    got = run_cistreams(tmp_path, "openshift-4.19", (), (), False)
+    assert f"warning: streams.yml:1: {long_name}: the stream name becomes the art-builder-stream " \
+           "label" in got.stderr and "(doozer writes it; the cluster will refuse it)" in got.stderr
+    assert "warning: streams.yml:8: twin.upstream_image: QCI tag 'quay.io/openshift/ci:" \
+           "art-builder-4.19-c' is also pushed to by stream" in got.stderr
+    default = run_cli_default(tmp_path, "openshift-4.19")
+    assert default.code == 1 and "error: streams.yml:1:" in default.stderr
+
+
+def run_cli_default(data_dir: Path, group: str) -> Outcome:
+    """The default mode on the same build data (nothing kept)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = main(["--data-path", str(data_dir), "-g", group, "gen-buildconfigs", "-o",
+                         str(Path(tmp) / "o.yaml")])
+        return Outcome(code, err.getvalue(), None)
+
+
+BLOCK_GROUP = "name: openshift-{MAJOR}.{MINOR}\nvars:\n  MAJOR: 4\n  MINOR: 19\n"
+
+
+def test_a_flow_mapping_that_hides_vars_from_doozer(tmp_path: Path) -> None:
+    """doozer formats raw text; `{MAJOR: 4}` breaks that and the whole file is read with no
+    vars: in group.yml its name check then fails (cistreams stops with doozer's text)."""
+    Case("openshift-4.19", {"group.yml": "name: openshift-{MAJOR}.{MINOR}\nvars: {MAJOR: 4, "
+                                         "MINOR: 19}\n",
+                            "streams.yml": STREAM, "images/.keep.yml.txt": ""}).write(tmp_path)
+    result = assert_same(tmp_path, "openshift-4.19")
+    assert isinstance(result, OSError) and "Name in group.yml (openshift-{MAJOR}.{MINOR})" in str(result)
+
+
+def test_a_flow_mapping_in_streams_is_refused_where_doozer_writes_placeholders(
+        tmp_path: Path) -> None:
+    """The intentional difference: doozer writes the literal `{MAJOR}`, cistreams refuses."""
+    streams = ("golang: {transform: rhel-8/golang, upstream_image_base: 'r.io/a/b:x-{MAJOR}.art',"
+               " upstream_image: 'r.io/a/b:x-{MAJOR}'}\n")
+    Case("openshift-4.19", {"group.yml": BLOCK_GROUP, "streams.yml": streams,
+                            "images/.keep.yml.txt": ""}).write(tmp_path)
+    assert "b:x-{MAJOR}" in ref.gen_buildconfigs(tmp_path, "openshift-4.19")
+    got = run_cistreams(tmp_path, "openshift-4.19", (), (), False)
+    assert got.code == 1 and got.output is None
+    assert got.stderr.startswith("error: streams.yml: doozer 2026 fills vars into the raw text "
+                                 "of this file and cannot here (ValueError: ")
+
+
+def test_a_flow_mapping_without_vars_changes_nothing(tmp_path: Path) -> None:
+    Case("openshift-4.19", {"group.yml": "name: openshift-4.19\nvars: {MAJOR: 4, MINOR: 19}\n",
+                            "streams.yml": STREAM, "images/.keep.yml.txt": ""}).write(tmp_path)
+    assert isinstance(assert_same(tmp_path, "openshift-4.19"), str)

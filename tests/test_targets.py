@@ -101,3 +101,12 @@ def test_check_validates_the_target_it_is_given(tmp_path: Path) -> None:
 def test_qci_tag_rules(tag: str, problem: str | None) -> None:
     found = qci.tag_problem(tag)
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_check_in_doozer_2026_mode() -> None:
+    data = Path(__file__).parent / "cases" / "doozer-2026-block-style" / "data"
+    result = run_cli("check", "--data-path", str(data), "-g", "openshift-4.19",
+                     "--compat", "doozer-2026")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("openshift-4.19: ok, 5 BuildConfig(s), 1 warning(s)")
+    assert 'spec.strategy: "type" is a required property' in result.stderr  # doozer omits it

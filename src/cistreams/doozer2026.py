@@ -21,6 +21,7 @@ through plain str.format, where any such text (or an unknown name) stops doozer.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,9 +65,10 @@ def check_substitution(data: BuildData, problems: Problems) -> None:
         if display in _FORMATTED or display.startswith(f"{IMAGES_DIR}/"):
             try:
                 _SafeFormatter().format(text, **variables)
-            except Exception as exc:  # any error: doozer reads the file unsubstituted
-                problems.error(_unsubstituted(display, exc, raw, data.group.name),
-                               Location(display))
+            except Exception as exc:  # any error: doozer reads the file unsubstituted,
+                if _substitutes(text, variables):  # which matters only if it had vars
+                    problems.error(_unsubstituted(display, exc, raw, data.group.name),
+                                   Location(display))
         elif display.endswith((".yml", ".yaml")) and not display.startswith("ci_transforms/"):
             try:  # group.ext.yml and the files it includes: plain str.format
                 text.format(**variables)
@@ -74,6 +76,15 @@ def check_substitution(data: BuildData, problems: Problems) -> None:
                 problems.error(f"doozer 2026 fills vars into this file with str.format, which "
                                f"fails here ({type(exc).__name__}: {exc}): doozer stops",
                                Location(display))
+
+
+def _substitutes(text: str, variables: dict[str, Any]) -> bool:
+    """True when formatting `text` would change it: a `{VAR}` of a known var (with a
+    conversion or a format spec or not), or an escaped brace `{{` / `}}`."""
+    names = "|".join(re.escape(str(name)) for name in variables)
+    # a YAML flow mapping `{MAJOR: 4}` is no placeholder: a spec never has a space here
+    return re.search(r"\{\{|\}\}|\{(?:" + names + r")(?:![rsa])?(?::[^{}\s]*)?\}",
+                     text) is not None
 
 
 def _unsubstituted(display: str, exc: Exception, raw: Any, group: str) -> str:

@@ -172,3 +172,21 @@ def test_doozer_2026_mode_applies_with_server_side_apply(clean_cluster: TestClus
     assert default.code == 1
     assert "+    type: Docker\n" in default.stdout
     assert "by doozer." in default.stdout and "by cistreams." in default.stdout
+
+
+def test_the_qci_target_needs_no_daemonset_rights(clean_cluster: TestCluster,
+                                                  example: Path) -> None:
+    """bc-only may write BuildConfigs and nothing else: the QCI target applies and prunes
+    with those rights alone (a DaemonSet it may not even list is not its to delete); an
+    admin's --prune removes the DaemonSet afterwards."""
+    assert cli(clean_cluster, example, "gen-buildconfigs", "--push-to", "imagestream",
+               "--apply").code == 0
+    out = ["-o", str(example.parent / "bc-only.yaml")]
+    run = run_cli("--data-path", str(example), "-g", GROUP, "gen-buildconfigs", *out, "--apply",
+                  "--prune", "--kubeconfig", str(clean_cluster.kubeconfig("bc-only")))
+    assert run.code == 0, run.stderr
+    assert "0 created, 6 configured, 0 unchanged" in run.stderr and " pruned" not in run.stderr
+    assert list(listed(clean_cluster, DSS)) == [DAEMONSET]
+    admin = cli(clean_cluster, example, "gen-buildconfigs", "--apply", "--prune")
+    assert admin.code == 0 and f"daemonset.apps/{DAEMONSET} pruned" in admin.stderr, admin.stderr
+    assert listed(clean_cluster, DSS) == {}
