@@ -141,17 +141,16 @@ def load_and_render(request: GenerateRequest, problems: Problems,
                                    daemonset=request.daemonset, doozer_2026=request.doozer_2026,
                                    push=request.target)
     rendered = render.render(data.group, entries, registry, options, problems)
-    validate_rendered(rendered, request.doozer_2020, problems,
-                      lenient=request.doozer_2020 or request.doozer_2026)
+    validate_rendered(rendered, request.doozer_2020, problems, doozer_2026=request.doozer_2026)
     return data, rendered
 
 
-def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems,
-                      lenient: bool = False) -> None:
-    """Every object must match its API schema (`lenient`, in the doozer modes, a mismatch
-    is a warning); raises CistreamsError when there are errors."""
-    violations = schemas.find_violations(rendered.objects, doozer_2020)
-    report = problems.warn if lenient else problems.error
+def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Problems, *,
+                      doozer_2026: bool = False) -> None:
+    """Every object must match its API schema (in the doozer modes, whose bytes are
+    doozer's, a mismatch is a warning); raises CistreamsError when there are errors."""
+    violations = schemas.find_violations(rendered.objects, doozer_2020, doozer_2026=doozer_2026)
+    report = problems.warn if doozer_2020 or doozer_2026 else problems.error
     for message in schemas.summarise(violations):
         report(f"generated object does not match its API schema: {message}")
     problems.check()

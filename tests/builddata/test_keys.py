@@ -177,3 +177,25 @@ def test_enabled_without_profiles_never_matches() -> None:
 
 def test_a_disabled_repo_is_not_judged() -> None:
     assert unmatched([repo(["rhel8"], enabled=False)]) == ([], [])
+
+
+def test_doozer_2026_mode_keeps_it_a_warning_and_the_default_mode_an_error(tmp_path: Path) -> None:
+    from helpers import EXAMPLE, run_cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "group.yml").write_text((EXAMPLE / "group.yml").read_text())
+    streams = (EXAMPLE / "streams.yml").read_text()
+    assert "  transform: rhel-8/golang\n" in streams
+    (data / "streams.yml").write_text(streams.replace("  transform: rhel-8/golang\n",
+                                                      "  transfrom: rhel-8/golang\n", 1))
+    args = ("gen-buildconfigs", "--data-path", str(data), "-g", "openshift-4.7", "-o", "-")
+    doozer = run_cli(*args, "--compat", "doozer-2026")
+    assert doozer.code == 0
+    assert "transfrom: unknown key, ignored (did you mean 'transform'?)" in doozer.stderr
+    default = run_cli(*args)
+    assert default.code == 1
+    assert "transfrom: unknown key (did you mean 'transform'?)" in default.stderr
+    with keys.doozer_rules(True):
+        pass
+    assert checked("transfrom: x\n", keys.STREAM)[0]  # the rule is back once the block ends

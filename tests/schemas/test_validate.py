@@ -178,3 +178,10 @@ def test_corpus_objects_validate(data_dir: Path, compat: str | None) -> None:
     problems = [v for v in find_violations(objects, compat is not None)
                 if compat is None or f"{v.path}: {v.message}" != STRATEGY_WARNING]
     assert [str(p) for p in problems] == []
+
+
+def test_doozer_2026_buildconfigs_validate_without_a_strategy_type() -> None:
+    bc = buildconfig()
+    del bc["spec"]["strategy"]["type"]  # doozer never wrote it; the server infers it
+    assert find_violations([bc], False, doozer_2026=True) == []
+    assert messages(bc) == [f"{BC}: {STRATEGY_WARNING}"]  # the default mode writes it

@@ -5,8 +5,9 @@ ones the rest of ART's tools use, taken from the art-tools validator's schemas a
 every key the ocp-build-data corpus (2020 to 2026) uses, so that a real key is never
 mistaken for a misspelling. An unknown key close to one cistreams reads is most likely a
 misspelling that would silently drop what it sets (a typo in `transform:` drops a CI
-image, and --prune would delete its BuildConfig): an error. doozer-2020 mode keeps
-doozer's behaviour, which ignored such keys: there it is a warning. Any other unknown key
+image, and --prune would delete its BuildConfig): an error. The doozer modes keep
+doozer's behaviour, which ignored such keys: there it is a warning (and a run with
+warnings does not prune). Any other unknown key
 is a warning where cistreams owns the mapping's shape (`closed`: a stream, ci_alignment),
 and passes silently where the file belongs to many tools (group.yml, a repo, image
 metadata), which add keys of their own all the time.
@@ -14,7 +15,9 @@ metadata), which add keys of their own all the time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,21 @@ from cistreams.yamlio import line_of
 
 # art-tools' assembly merge marks a key with one of these suffixes (`ci_alignment!`)
 _MERGE_SUFFIXES = ("!", "?", "-")
+
+
+# True while a doozer mode loads build data (set by `doozer_rules`): every parse function
+# would otherwise need the mode passed down only to hand it to `check`.
+_DOOZER_RULES = contextvars.ContextVar("doozer_rules", default=False)
+
+
+@contextlib.contextmanager
+def doozer_rules(active: bool) -> Iterator[None]:
+    """Within the block (when `active`), misspelt keys are warnings, as doozer ignored them."""
+    token = _DOOZER_RULES.set(active)
+    try:
+        yield
+    finally:
+        _DOOZER_RULES.reset(token)
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,7 @@ def check(raw: Mapping[Any, Any], keys: Keys, where: Location, problems: Problem
             continue
         at = where.child(key, line_of(raw, key))
         likely = closest(text, keys.read)
-        if likely is not None and not doozer_2020:
+        if likely is not None and not (doozer_2020 or _DOOZER_RULES.get()):
             problems.error(f"unknown key (did you mean '{likely}'?)", at)
         elif likely is not None or keys.closed:
             problems.warn(f"unknown key, ignored{did_you_mean(text, keys.known)}", at)

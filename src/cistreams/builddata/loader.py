@@ -68,11 +68,12 @@ class BuildData:
 def load(data_dir: Path, options: LoadOptions, problems: Problems) -> BuildData:
     """Load, substitute and validate group.yml, streams.yml and (default mode) image metadata."""
     log: files.FileLog = []
-    group, variables = load_group(data_dir, options, problems, log)
-    entries = load_streams(data_dir, variables, options, problems, log)
-    # doozer 2020 never read image metadata; later doozer added its ci_alignment entries.
-    images = ImageIndex() if options.doozer_2020 else \
-        imagemeta.load_images(data_dir, variables, problems, log)
+    with keys.doozer_rules(options.doozer_2026):
+        group, variables = load_group(data_dir, options, problems, log)
+        entries = load_streams(data_dir, variables, options, problems, log)
+        # doozer 2020 never read image metadata; later doozer added its ci_alignment entries.
+        images = ImageIndex() if options.doozer_2020 else \
+            imagemeta.load_images(data_dir, variables, problems, log)
     return BuildData(data_dir, group, entries, images, tuple(log))
 
 

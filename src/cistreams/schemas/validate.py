@@ -29,6 +29,10 @@ _DOOZER_2020_SCHEMAS = {
     ("v1", "BuildConfig"): "buildconfig-build.openshift.io-v1.json" + _INFERRED_STRATEGY_TYPE,
     ("extensions/v1beta1", "DaemonSet"): "daemonset-extensions-v1beta1.json",
 }
+_DOOZER_2026_SCHEMAS = {
+    ("build.openshift.io/v1", "BuildConfig"):
+        "buildconfig-build.openshift.io-v1.json" + _INFERRED_STRATEGY_TYPE,
+}
 _MAX_VALUE_CHARS = 60  # a value quoted in a message (a whole Dockerfile, say) is cut here
 
 
@@ -56,9 +60,13 @@ def validate_objects(objects: Sequence[dict[str, Any]], doozer_2020: bool) -> li
     return summarise(find_violations(objects, doozer_2020))
 
 
-def find_violations(objects: Sequence[dict[str, Any]], doozer_2020: bool) -> list[Violation]:
-    """Every schema problem of every object, in object order (by path within an object)."""
-    table = _DOOZER_2020_SCHEMAS if doozer_2020 else _DEFAULT_SCHEMAS
+def find_violations(objects: Sequence[dict[str, Any]], doozer_2020: bool, *,
+                    doozer_2026: bool = False) -> list[Violation]:
+    """Every schema problem of every object, in object order (by path within an object).
+    `doozer_2026`: build.openshift.io/v1 BuildConfigs as doozer writes them today, without
+    strategy.type (the API server infers it from dockerStrategy, as for doozer 2020)."""
+    table = _DOOZER_2020_SCHEMAS if doozer_2020 else \
+        _DOOZER_2026_SCHEMAS if doozer_2026 else _DEFAULT_SCHEMAS
     found: list[Violation] = []
     for obj in objects:
         kind, name = _identity(obj)
