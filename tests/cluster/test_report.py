@@ -112,6 +112,16 @@ def test_a_report_shown_whole_has_no_lines_left() -> None:
     assert shown.report.all_lines() == echoed
 
 
+def test_the_summary_counts_in_words() -> None:
+    one = Report([planned("a", CREATED)], False, "https://s")
+    one.requests = 1
+    assert one.summary() == "applied 1 object to https://s: 1 created, 0 configured, 0 unchanged; 1 request"
+    two = Report([planned("a", CREATED), planned("b", UNCHANGED)], True, "https://s")
+    two.requests = 2
+    assert two.summary() == ("would apply 2 objects to https://s: 1 created, 0 configured, "
+                             "1 unchanged; 2 requests")
+
+
 def test_what_an_interrupted_run_says() -> None:
     items = [planned(f"n{i}", CREATED if i % 2 else CONFIGURED) for i in range(14)]
     shown, _ = shown_for(*items)

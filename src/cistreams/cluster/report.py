@@ -60,8 +60,8 @@ class Report:
             counts["pruned"] = sum(" pruned" in line for line in self.pruned)
         parts = ", ".join(f"{n} {a}" for a, n in counts.items())
         extra = f" ({drifted} taken over or set back)" if drifted else ""
-        return (f"{verb} {len(self.planned)} objects to {self.server}: {parts}{extra}; "
-                f"{self.requests} requests")
+        return (f"{verb} {_count(len(self.planned), 'object')} to {self.server}: {parts}{extra}; "
+                f"{_count(self.requests, 'request')}")
 
 
 class Shown(WriteLog):
@@ -132,3 +132,8 @@ def _named(refs: Sequence[Ref | str], prefix: str = "") -> str:
     shown = ", ".join(map(str, refs[:NAMED]))
     more = f" and {len(refs) - NAMED} more" if len(refs) > NAMED else ""
     return f"{prefix}{shown}{more}"
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 object`, `2 objects`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
