@@ -168,3 +168,15 @@ def test_a_run_leaves_the_garbage_collector_on() -> None:
     assert run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
                    "-o", "-").code == 0
     assert gc.isenabled()
+
+
+def test_the_command_line_loads_no_stage_before_a_verb_runs() -> None:
+    """--help stays fast: the verbs import the stages (and PyYAML) only when they run."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cistreams.cli\n"
+            "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith(("
+            "'cistreams.builddata', 'cistreams.render', 'cistreams.cluster', 'lightkube'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

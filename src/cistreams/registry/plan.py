@@ -26,11 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cistreams.builddata.model import Entry, Group, GroupMirror
 from cistreams.errors import Location, Problems
 from cistreams.registry.refs import Pullspec, is_tag, parse, parse_repository
 from cistreams.registry.skopeo import AMD64, ARM64, KEEP_LIST, Selection
+
+if TYPE_CHECKING:  # the types only: --help must not load the build-data stage
+    from cistreams.builddata.model import Entry, Group, GroupMirror
 
 CI_REGISTRY = "registry.ci.openshift.org"
 QCI_REPO = "quay.io/openshift/ci"
@@ -193,6 +196,8 @@ def _source(group: Group, entry: Entry, problems: Problems) -> Pullspec | None:
         else:
             problems.error("needed to mirror this entry (the source image)", entry.where("image"))
         return None
+    from cistreams.builddata.model import GroupMirror  # here: see the imports above
+
     mirror = group.mirror or GroupMirror(None, None, (), group.location)
     resolved = resolve_source(image, mirror)
     if resolved is None:
