@@ -34,7 +34,8 @@ def render(folder: str, *extra: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(out.read_text()) if doc]
 
 
-@pytest.mark.parametrize("mode", [(), ("--compat", "doozer-2020")])
+# the imagestream target is what 2020's CI had (and doozer-2020 mode's only target)
+@pytest.mark.parametrize("mode", [("--push-to", "imagestream"), ("--compat", "doozer-2020")])
 def test_openshift_47(mode: tuple[str, ...]) -> None:
     objects = render("openshift-4.7_2020-11-30", *mode)
     *bcs, ds = objects
@@ -65,3 +66,15 @@ def test_openshift_46_has_the_same_shape_without_localdev() -> None:
 @pytest.mark.parametrize("mode", [(), ("--compat", "doozer-2020")])
 def test_openshift_45_writes_an_empty_file(mode: tuple[str, ...]) -> None:
     assert render("openshift-4.5_2020-11-30", *mode) == []
+
+
+def test_openshift_47_for_todays_ci_pushes_to_qci() -> None:
+    objects = render("openshift-4.7_2020-11-30")
+    assert [o["kind"] for o in objects] == ["BuildConfig"] * len(EXPECTED_47)  # no DaemonSet
+    root = next(o for o in objects
+                if o["metadata"]["labels"]["art-builder-stream"] == "rhel-8-golang-1.15-ci-build-root")
+    assert root["spec"]["output"] == {
+        "to": {"kind": "DockerImage",
+               "name": "quay.io/openshift/ci:art-builder-4.7-rhel-8-release-golang-1.15-openshift-4.7"},
+        "pushSecret": {"name": "registry-push-credentials-quay-qci-art-builder"}}
+    assert "triggers" not in root["spec"]
