@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cistreams import builddata, doozer2026, output, render, schemas, transforms, yamlio
-from cistreams.builddata import BuildData, LoadOptions, Runner, eras, run_command
+from cistreams import builddata, output, render, schemas, transforms, yamlio
+from cistreams.builddata import BuildData, LoadOptions, Runner, doozer2026, eras, run_command
 from cistreams.builddata.model import Entry, unmatched_profiles
 from cistreams.errors import CistreamsError, Location, Problems, as_dict, did_you_mean, flatten
 from cistreams.options import COMPAT_DOOZER_2020, COMPAT_MODES, GenerateRequest, PushTarget, Source

@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from cistreams.builddata import BuildData
 from cistreams.builddata.imagemeta import IMAGES_DIR, ImageIndex
+from cistreams.builddata.loader import BuildData
 from cistreams.builddata.model import Entry
 from cistreams.errors import Location, Problems
 
