@@ -16,7 +16,7 @@ any verb (mirror: 'yes', final_user: 0 or a list); misspelt keys; a missing imag
 repos beyond the keys read; duplicate keys and non-plain YAML tags; a template whose
 placeholders only parse after substitution; a file with vars that doozer reads unsubstituted
 because its raw text is no format string (a flow mapping): cistreams refuses it in this mode
-(see cistreams.doozer2026; the generators write block style, and tests below pin both sides).
+(see cistreams.builddata.doozer2026; the generators write block style, and tests below pin both sides).
 """
 
 from __future__ import annotations
