@@ -12,7 +12,6 @@ or a key.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,25 +23,8 @@ if TYPE_CHECKING:
     from lightkube.config.kubeconfig import KubeConfig, SingleConfig
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 # What lightkube raises on a kubeconfig of the wrong shape (msgspec's errors are ValueErrors).
 SHAPE_ERRORS = (KeyError, ValueError, TypeError, AttributeError)
-
-
-def parse_duration(text: str) -> float:
-    """kubectl's --request-timeout: `30`, `30s`, `1m`, `1h2m3s`, or `0` for none."""
-    stripped = text.strip()
-    try:
-        seconds = float(stripped)
-    except ValueError:
-        match = _DURATION.fullmatch(stripped)
-        if not stripped or match is None:
-            raise ValueError(f"'{text}' is not a duration (e.g. 30s, 1m, 0 for none)") from None
-        hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
-    if seconds < 0:
-        raise ValueError(f"'{text}' is negative")
-    return seconds
 
 
 def kubeconfig_path(option: str | None, environ: dict[str, str] | None = None,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cistreams import options
-from cistreams.commands.shared import CONTEXT, EXIT_USER, print_warnings, source_options
+from cistreams.commands.shared import CONTEXT, EXIT_USER, parse_duration, print_warnings, source_options
 from cistreams.errors import CistreamsError, Problems, one_line
 from cistreams.registry import plan as planning
 from cistreams.registry import run as running
@@ -184,8 +184,6 @@ def _auth_file(registry_auth: Path | None, config_dir: Path | None) -> Path | No
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from cistreams.cluster.connection import parse_duration
-
     try:
         return parse_duration(value)
     except ValueError as exc:

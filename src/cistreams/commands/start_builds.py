@@ -15,6 +15,7 @@ from cistreams.commands.shared import (
     CONTEXT,
     EXIT_USER,
     connection_options,
+    parse_duration,
     print_warnings,
     source_options,
 )
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from cistreams.cluster.connection import parse_duration
-
     try:
         seconds = parse_duration(value)
     except ValueError as exc:

@@ -12,7 +12,7 @@ import click
 
 from cistreams import options
 from cistreams.commands.registry_options import RegistryOptions, registry_options
-from cistreams.commands.shared import CONTEXT, Globals, debug_option
+from cistreams.commands.shared import CONTEXT, Globals, debug_option, parse_duration
 from cistreams.errors import one_line
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from cistreams.cluster.connection import parse_duration
-
     try:
         return parse_duration(value)
     except ValueError as exc:
