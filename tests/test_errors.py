@@ -18,6 +18,7 @@ from cistreams.errors import (
     did_you_mean,
     flatten,
     one_line,
+    safe,
 )
 from helpers import EXAMPLE, run_cli
 
@@ -196,6 +197,19 @@ def test_one_error_is_raised_as_itself() -> None:
 ])
 def test_did_you_mean(word: str, choices: list[str], hint: str) -> None:
     assert did_you_mean(word, choices) == hint
+
+
+@pytest.mark.parametrize(("exc", "shown"), [
+    (KeyError("server"), "'server' is missing"),  # str() of a KeyError would be just 'server'
+    (KeyError(), "KeyError"),  # nothing to say: the type's name, never an empty reason
+    (ValueError("bad\n  value\there"), "bad value here"),
+    (ValueError("token=abc123 rejected"), "token: <hidden> rejected"),
+    (ValueError("Password : hunter2"), "Password: <hidden>"),
+    (ValueError("api_key=s3cr3t, TOKEN_FILE: /x/y"), "api_key: <hidden> TOKEN: <hidden>"),
+    (OSError("connection refused"), "connection refused"),
+])
+def test_safe_keeps_one_line_and_hides_credentials(exc: BaseException, shown: str) -> None:
+    assert safe(exc) == shown
 
 
 def test_an_error_without_a_line_comes_before_line_1_of_its_file() -> None:
