@@ -7,6 +7,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cistreams.cli import main
 
@@ -67,3 +68,12 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def patch_generate(monkeypatch: Any, fake: Any) -> None:
+    """Make the gen-buildconfigs command run `fake(request, problems, ...)` in place of
+    app.prepare (write) and app.finish (apply): its result, or its exception, is the run's."""
+    from cistreams import app
+
+    monkeypatch.setattr(app, "prepare", fake)
+    monkeypatch.setattr(app, "finish", lambda prepared, applier=None: prepared)

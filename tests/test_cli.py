@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cistreams import app
-from helpers import EXAMPLE, run_cli
+from helpers import EXAMPLE, patch_generate, run_cli
 
 GEN = ("images:streams", "gen-buildconfigs")
 
@@ -83,7 +82,7 @@ def test_unexpected_bugs_exit_3_and_debug_shows_the_traceback(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
-    monkeypatch.setattr(app, "generate", boom)
+    patch_generate(monkeypatch, boom)
     args = ("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
     result = run_cli(*args)
     assert result.code == 3
@@ -137,7 +136,7 @@ def test_image_filter_needs_the_default_mode() -> None:
 def _kaboom(monkeypatch: pytest.MonkeyPatch) -> None:
     def generate(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
 
 
 @pytest.mark.parametrize("where", ["before", "after"])

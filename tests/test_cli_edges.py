@@ -14,7 +14,7 @@ import pytest
 from cistreams import app
 from cistreams.commands.shared import parse_duration
 from cistreams.options import ConnectionOptions, GenerateRequest
-from helpers import EXAMPLE, run_cli
+from helpers import EXAMPLE, patch_generate, run_cli
 
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
 GROUP = "openshift-4.17"
@@ -108,7 +108,7 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> list[GenerateRequest]:
         seen.append(request)
         return app.GenerateResult([], 0)
 
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     return seen
 
 

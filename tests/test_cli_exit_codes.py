@@ -16,7 +16,7 @@ import pytest
 
 from cistreams import app
 from cistreams.cluster.diff import DiffReport
-from helpers import EXAMPLE, run_cli
+from helpers import EXAMPLE, patch_generate, run_cli
 
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
 GROUP = "openshift-4.17"
@@ -184,7 +184,7 @@ def test_apply_with_dry_run_and_prune_together_is_not_a_usage_error(
     def generate(request: Any, problems: Any, progress: Any = None) -> app.GenerateResult:
         seen.append(request)
         return app.GenerateResult(["a--art-builder"], 1, applied=True, messages=["applied 1"])
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-",
                      "--apply", "--dry-run", "--prune", "--max-prune", "0", "--as", "someone")
     assert (result.code, result.stderr) == (0, "applied 1\nwrote 1 BuildConfig to standard output\n")
@@ -196,7 +196,7 @@ def test_apply_with_dry_run_and_prune_together_is_not_a_usage_error(
 def test_a_user_error_from_click_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     def generate(*_: object, **__: object) -> None:
         raise click.ClickException("not a usage error")
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
     assert (result.code, result.stderr) == (1, "error: not a usage error\n")
 
@@ -204,7 +204,7 @@ def test_a_user_error_from_click_exits_1(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_an_abort_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def generate(*_: object, **__: object) -> None:
         raise click.exceptions.Abort()
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
     assert (result.code, result.stderr) == (130, "aborted\n")
 
@@ -212,7 +212,7 @@ def test_an_abort_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_debug_environment_variable_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def generate(*_: object, **__: object) -> None:
         raise RuntimeError("kaboom")
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     monkeypatch.setenv("CISTREAMS_DEBUG", "1")
     result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
     assert result.code == 3

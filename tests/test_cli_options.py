@@ -21,7 +21,7 @@ import pytest
 
 from cistreams import app, options
 from cistreams.cluster.diff import DiffReport
-from helpers import EXAMPLE, Run
+from helpers import EXAMPLE, Run, patch_generate
 
 SOURCE_OPTIONS = [
     (["--data-path"], "data_path_", "PATH_OR_URL", "Same as the global --data-path.", None, False),
@@ -142,7 +142,7 @@ def test_gen_buildconfigs_passes_the_build_data_options_on(fresh_cli: ModuleType
     def generate(request: Any, problems: Any, progress: Any = None) -> app.GenerateResult:
         seen.append(request)
         return app.GenerateResult([], 0)
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     result = run(fresh_cli, "gen-buildconfigs", "--data-path", "d", "-g", "g", "-o", "-",
                  "--working-dir", str(tmp_path), "--assembly", "test", "--var", "X=1")
     assert (result.code, result.stderr) == (0, "wrote 0 BuildConfigs to standard output\n")

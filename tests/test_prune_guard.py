@@ -20,7 +20,7 @@ from cistreams.cluster import prune as pruning
 from cistreams.cluster.diff import DiffReport
 from cistreams.errors import CistreamsError, Problems
 from cistreams.options import ApplyOptions, ConnectionOptions, GenerateRequest, Source
-from helpers import run_cli
+from helpers import patch_generate, run_cli
 
 BASE = Path(__file__).parent / "bad_inputs" / "_base"
 GROUP = "openshift-4.17"
@@ -197,7 +197,7 @@ def test_the_cli_shows_them_after_one_error_line(monkeypatch: pytest.MonkeyPatch
     def generate(*args: Any, **kwargs: Any) -> None:
         raise pruning.TooMany(stale(30), 5)
 
-    monkeypatch.setattr(app, "generate", generate)
+    patch_generate(monkeypatch, generate)
     result = run_cli("gen-buildconfigs", "--data-path", str(BASE), "-g", GROUP, "-o", "-",
                      "--apply", "--prune")
     lines = result.stderr.splitlines()

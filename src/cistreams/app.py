@@ -159,12 +159,29 @@ def validate_rendered(rendered: render.Rendered, doozer_2020: bool, problems: Pr
 def generate(request: GenerateRequest, problems: Problems, run: Runner = run_command,
              applier: Applier | None = None,
              progress: ProgressFactory | None = None) -> GenerateResult:
-    """Render BuildConfigs for the request, write them atomically, and apply if asked.
+    """Render BuildConfigs for the request, write them atomically, and apply if asked
+    (`prepare`, then `finish`)."""
+    return finish(prepare(request, problems, run, progress), applier)
 
-    The stages in order: load, render, validate (render_request), write, apply. Warnings
-    accumulate in `problems` (so the caller can show them even when a later error stops the
-    run); errors raise CistreamsError before anything is written or applied. With
-    server-side apply, every object is dry-run on the cluster before the file is written,
+
+@dataclass
+class Prepared:
+    """A run written and ready to apply: what `finish` needs."""
+
+    request: GenerateRequest
+    rendered: render.Rendered
+    text: str
+    session: ApplySession | None
+
+
+def prepare(request: GenerateRequest, problems: Problems, run: Runner = run_command,
+            progress: ProgressFactory | None = None) -> Prepared:
+    """Every stage but the apply itself: load, render, validate, the cluster's dry run (for
+    server-side apply), write.
+
+    Warnings accumulate in `problems`, so the caller can show them before the apply (and
+    even when a later error stops the run); errors raise CistreamsError before anything is
+    written or applied. Every object is dry-run on the cluster before the file is written,
     so a refusal leaves both the file and the cluster as they were.
     """
     request = _daemonset_in_doozer_2020(request, problems)
@@ -179,13 +196,20 @@ def generate(request: GenerateRequest, problems: Problems, run: Runner = run_com
     dump = yamlio.dump_doozer if request.compat else yamlio.dump_readable
     text = dump(rendered.objects)
     output.write_atomic(request.output, text, protected=data.files_read)
+    return Prepared(request, rendered, text, session)
+
+
+def finish(prepared: Prepared, applier: Applier | None = None) -> GenerateResult:
+    """The apply of a prepared run (server-side, or `oc apply` in doozer-2020 mode or with
+    --oc), when it asked for one."""
+    request, rendered = prepared.request, prepared.rendered
     result = GenerateResult(rendered.buildconfig_names, len(rendered.objects))
-    if session is not None:
-        report = session.commit()
+    if prepared.session is not None:
+        report = prepared.session.commit()
         result.messages.extend([*report.lines(), report.summary()])
         result.applied = not request.apply_options.dry_run
     elif request.apply:
-        _apply(request, text, result, applier)
+        _apply(request, prepared.text, result, applier)
     return result
 
 

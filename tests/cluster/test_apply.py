@@ -388,3 +388,16 @@ def test_refusals_are_one_line_per_cause_with_the_count() -> None:
         "buildconfig.build.openshift.io/d: HTTP 422: spec.y: bad",
         "2 objects (daemonset.apps/ds and 1 more): HTTP 503: busy"]
     assert by_cause([]) == []
+
+
+def test_warnings_come_before_the_apply_report(clean_cluster: TestCluster, data: Path) -> None:
+    streams = data / "streams.yml"
+    streams.write_text(streams.read_text().replace(
+        "  transform: rhel-8/golang\n", "  transform: rhel-8/golang\n  colour: blue\n", 1))
+    run = gen(clean_cluster, data)
+    assert run.code == 0, run.stderr
+    lines = run.stderr.splitlines()
+    warning = next(i for i, line in enumerate(lines) if line.startswith("warning: "))
+    first = next(i for i, line in enumerate(lines) if line.endswith(" created"))
+    assert "colour: unknown key, ignored" in lines[warning]
+    assert warning < first  # a CI log shows the reason before the writes it may explain

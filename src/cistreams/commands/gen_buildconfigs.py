@@ -92,9 +92,10 @@ def gen_buildconfigs(*, source: options.Source, connection: options.ConnectionOp
                                       push=push)
     problems = Problems()
     try:
-        result = app.generate(request, problems, progress=delayed_progress)
+        prepared = app.prepare(request, problems, progress=delayed_progress)
     finally:
-        print_warnings(problems)
+        print_warnings(problems)  # before the apply's report lines, and on failure too
+    result = app.finish(prepared)
     for message in result.messages:
         click.echo(message, err=True)
     noun = "BuildConfig" if len(result.buildconfigs) == 1 else "BuildConfigs"
