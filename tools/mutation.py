@@ -44,9 +44,8 @@ PATTERNS_FILE = "patterns.json"  # the pattern mutants' verdicts, in the module'
 # ids, relative to the project root). Tests under tests/cluster that use the `cluster`
 # fixture start a real kube-apiserver once per mutant run (about 7 s).
 _CLI_TESTS = (
-    "tests/test_cli.py", "tests/test_cli_options.py", "tests/test_cli_exit_codes.py",
-    "tests/test_cli_edges.py", "tests/test_cli_every_problem.py", "tests/commands/test_diff.py",
-    "tests/test_prune_guard.py")
+    "tests/test_cli.py", "tests/commands/test_shared.py", "tests/commands/test_gen_buildconfigs.py",
+    "tests/commands/test_check.py", "tests/commands/test_diff.py", "tests/test_app.py")
 TARGETS: dict[str, tuple[str, ...]] = {
     "src/cistreams/render/objects.py": (
         "tests/render/test_objects.py", "tests/render/test_objects_checks.py",
@@ -59,7 +58,12 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/render/test_daemonset.py", "tests/render/test_objects.py", "tests/test_cases.py",
         "tests/render/test_objects_checks.py"),
     "src/cistreams/render/qci.py": (
-        "tests/test_targets.py", "tests/render/test_objects.py", "tests/test_cases.py",
+        *(f"tests/test_targets.py::{name}" for name in (
+            "test_qci_repo_and_push_secret_land_in_every_buildconfig",
+            "test_imagestream_keeps_the_daemonset_unless_asked",
+            "test_impossible_combinations_are_usage_errors", "test_doozer_2020_defaults_to_imagestreams",
+            "test_check_validates_the_target_it_is_given", "test_qci_tag_rules")),
+        "tests/render/test_objects.py", "tests/test_cases.py",
         "tests/test_bad_inputs.py"),
     "src/cistreams/builddata/model.py": (
         "tests/builddata/test_model.py", "tests/builddata/test_model_mirror.py",

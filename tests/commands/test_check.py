@@ -14,7 +14,7 @@ import pytest
 
 from helpers import run_cli
 
-BASE = Path(__file__).parent / "bad_inputs" / "_base"
+BASE = Path(__file__).resolve().parents[1] / "bad_inputs" / "_base"
 GROUP = "openshift-4.17"
 
 

@@ -16,7 +16,7 @@ from cistreams.commands.shared import parse_duration
 from cistreams.options import ConnectionOptions, GenerateRequest
 from helpers import EXAMPLE, patch_generate, run_cli
 
-BASE = Path(__file__).parent / "bad_inputs" / "_base"
+BASE = Path(__file__).resolve().parents[1] / "bad_inputs" / "_base"
 GROUP = "openshift-4.17"
 NO_TRANSFORM = ("no transform, so no BuildConfig: CI uses this image as ART mirrors it (add "
                 "transform: to build a CI image from it)")
