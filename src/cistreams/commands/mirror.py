@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cistreams import options
+from cistreams.commands.registry_options import RegistryOptions, registry_options
 from cistreams.commands.shared import CONTEXT, EXIT_USER, parse_duration, print_warnings, source_options
 from cistreams.errors import CistreamsError, Problems, one_line
 from cistreams.registry import plan as planning
 from cistreams.registry import run as running
-from cistreams.registry.refs import parse_repository
 from cistreams.registry.skopeo import DEFAULT_CERTS, Skopeo
 
 if TYPE_CHECKING:
@@ -157,32 +157,6 @@ def as_json(reports: list[running.EntryReport], dry_run: bool) -> str:
     return json.dumps(document, indent=2, sort_keys=True)
 
 
-def _repository(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        parse_repository(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"'{value}' {exc}") from None
-    return value
-
-
-def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value or "/" in value or "@" in value:
-        raise click.BadParameter(f"'{value}' is not a registry host (such as "
-                                 f"{planning.CI_REGISTRY})")
-    return value
-
-
-def _auth_file(registry_auth: Path | None, config_dir: Path | None) -> Path | None:
-    """--registry-auth FILE, else doozer's --registry-config-dir DIR (DIR/config.json)."""
-    if registry_auth is not None or config_dir is None:
-        return registry_auth
-    found = config_dir / "config.json"
-    if not found.is_file():
-        raise click.BadParameter(f"no config.json in {config_dir}",
-                                 param_hint="--registry-config-dir")
-    return found
-
-
 def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
     try:
         return parse_duration(value)
@@ -206,24 +180,6 @@ def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option("--dry-run", is_flag=True,
               help="List every copy and imagestream patch; copy and patch nothing (with "
                    "--only-if-missing the destinations are still read).")
-@click.option("--registry-auth", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, metavar="FILE",
-              help="Registry credentials: a docker config.json (handed to skopeo as "
-                   "--authfile). Default: skopeo's own lookup.")
-@click.option("--registry-config-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, metavar="DIR",
-              help="doozer's form of the same: DIR/config.json (--registry-auth wins).")
-@click.option("--registry-certs", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_CERTS, show_default=True, metavar="DIR",
-              help="TLS trust as containers-certs.d(5): DIR/HOST:PORT/ca.crt per registry.")
-@click.option("--ci-registry", default=planning.CI_REGISTRY, show_default=True,
-              metavar="HOST", callback=_host,
-              help="The CI registry: destinations under it take the QCI route.")
-@click.option("--qci-repo", default=planning.QCI_REPO, show_default=True, metavar="REPO",
-              callback=_repository, help="The QCI repository the images are pushed to.")
-@click.option("--qci-proxy", default=planning.QCI_PROXY, show_default=True, metavar="REPO",
-              callback=_repository,
-              help="The pull-through proxy of QCI that imagestream tags name.")
 @click.option("--max-inflight", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Copies in flight at once (entries side by side, each in order).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
@@ -238,11 +194,11 @@ def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Impersonate this user on the cluster.")
 @click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
               callback=_timeout, help="Time limit of each cluster request (0 for none).")
+@registry_options
 @source_options
 def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[str, ...],
            only_if_missing: bool, live_test_mode: bool, force: bool, dry_run: bool,
-           registry_auth: Path | None, registry_config_dir: Path | None, registry_certs: Path,
-           ci_registry: str, qci_repo: str, qci_proxy: str, max_inflight: int,
+           registries: RegistryOptions, max_inflight: int,
            output_format: str, kubeconfig: str | None, kube_context: str | None,
            as_user: str | None, request_timeout: float) -> None:
     """Reads streams.yml and mirrors out ART equivalent images to CI, by digest.
@@ -256,10 +212,11 @@ def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[st
     GC tag art__<16 hex>) and its imagestream tag is pointed at <qci-proxy>@<digest>. Exit
     status: 0, or 1 when any copy or patch failed (a missing source is only a warning).
     """
-    settings = planning.Settings(live_test_mode, force, ci_registry, qci_repo, qci_proxy)
+    settings = planning.Settings(live_test_mode, force, registries.ci_registry,
+                                 registries.qci_repo, registries.qci_proxy)
     connection = options.ConnectionOptions(kubeconfig, kube_context, request_timeout)
     request = MirrorRequest(source, streams, images, only_if_missing, dry_run, settings,
-                            _auth_file(registry_auth, registry_config_dir), registry_certs,
+                            registries.auth, registries.certs,
                             max_inflight, connection, as_user)
     problems = Problems()
     text = output_format == "text"
