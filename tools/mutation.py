@@ -79,7 +79,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "src/cistreams/errors.py": ("tests/test_errors.py", "tests/test_bad_inputs.py"),
     "src/cistreams/cluster/api.py": ("tests/cluster/test_api.py",),
     "src/cistreams/cluster/oc.py": ("tests/cluster/test_oc.py",),
-    "src/cistreams/cluster/prune.py": ("tests/cluster/test_prune.py",),
+    "src/cistreams/cluster/prune.py": ("tests/cluster/test_prune.py", "tests/test_app.py"),
     "src/cistreams/cluster/unchanged.py": ("tests/cluster/test_unchanged.py",),
     "src/cistreams/cluster/ownership.py": ("tests/cluster/test_ownership.py",),
 }
