@@ -16,9 +16,10 @@ import pytest
 from cluster import build_crd, imagestream_crd
 from cluster.buildservice import BuildService, Scenario
 from cluster.testcluster import ClusterError, TestCluster, default_bin_dir, missing_binaries
+from helpers import CORPUS
 from registry.fixtures import cannot_run
 from registry.testregistry import Registries
-from sync.world import World
+from sync.world import GROUPS, World
 
 IMAGESTREAM_NAMESPACES = ("ocp", "ocp-private", "openshift")
 LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
@@ -61,7 +62,7 @@ def job_stack(sync_cluster: TestCluster, registries: Registries) -> Iterator[Bui
         yield service
     finally:
         service.stop()
-    assert service.errors == []
+    assert service.errors == [], service.errors
 
 
 def empty_cluster(cluster: TestCluster) -> None:
@@ -78,7 +79,10 @@ def empty_cluster(cluster: TestCluster) -> None:
 @pytest.fixture
 def world(job_stack: BuildService, sync_cluster: TestCluster, registries: Registries,
           tmp_path: Path) -> World:
-    """The real parts and a fresh root for the test's build data (see world.py)."""
+    """The real parts and a fresh root for the test's build data (see world.py); skipped
+    when the corpus is absent."""
+    if not all((CORPUS / group).is_dir() for group in GROUPS):
+        pytest.skip(f"the corpus is absent ({CORPUS})")
     empty_cluster(sync_cluster)
     job_stack.scenarios.clear()
     job_stack.default = Scenario()

@@ -64,14 +64,18 @@ class World:
             folder = self.data / group
             shutil.copytree(CORPUS / group, folder)
             for path in sorted(folder.rglob("*.yml")):
-                path.write_text(self.rewrite(path.read_text()))
+                path.write_text(self.rewrite(path.read_text(), group))
             self._push_sources(folder, group)
             self._imagestreams(folder, group)
             self._push_served(folder, group)
 
-    def rewrite(self, text: str) -> str:
-        """A build-data file with the test registries' hosts."""
-        return (text.replace(BREW, self.registries["source"].host)
+    def rewrite(self, text: str, group: str) -> str:
+        """A build-data file with the test registries' hosts. ART's images live under a
+        folder of the group's in the source registry: the groups name the same brew images,
+        and distribution 2.8 can refuse a manifest ("blob unknown") when two pushes of the
+        same blobs into one repository overlap, as the groups' copies to a shared
+        destination would."""
+        return (text.replace(BREW, f"{self.registries['source'].host}/{group}")
                 .replace(CI, self.ci).replace("quay.io/", f"{self.registries['other'].host}/"))
 
     def args(self, *more: str, groups: Sequence[str] = GROUPS, user: str = "admin") -> list[str]:
