@@ -58,6 +58,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/render/test_daemonset.py", "tests/render/test_objects.py", "tests/test_cases.py",
         "tests/render/test_objects_checks.py"),
     "src/cistreams/render/qci.py": (
+        "tests/render/test_qci.py",
         *(f"tests/test_targets.py::{name}" for name in (
             "test_qci_repo_and_push_secret_land_in_every_buildconfig",
             "test_imagestream_keeps_the_daemonset_unless_asked",
