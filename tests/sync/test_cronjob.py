@@ -187,6 +187,9 @@ def without(cluster: TestCluster, namespace: str, resource: str, verb: str) -> N
     ("ocp", "imagestreams", "patch", "mirror", "HTTP 403"),
     ("ci", "leases", "create", None, "cannot take the Lease ci/cistreams-sync-openshift-4.17: "
                                      "HTTP 403"),
+    # every step went through, but the Lease cannot be released (nor the revision recorded)
+    ("ci", "leases", "update", None, "cannot release the Lease ci/cistreams-sync-openshift-4.17: "
+                                     "HTTP 403"),
 ])
 def test_without_one_right_the_run_fails_and_says_why(
         account: World, namespace: str, resource: str, verb: str, failed_step: str | None,
@@ -201,6 +204,8 @@ def test_without_one_right_the_run_fails_and_says_why(
     failed = [s for s in group["steps"] if s["status"] == "failed"]
     if failed_step is None:
         assert failed == [] and says in group["message"], group["message"]
+        ran = [s["status"] for s in group["steps"]]
+        assert ran == (["ok"] * 4 if verb == "update" else ["not-run"] * 4)
     else:
         assert [s["name"] for s in failed] == [failed_step]
         assert any(says in e for e in failed[0]["errors"]), failed[0]["errors"]

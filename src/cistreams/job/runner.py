@@ -32,7 +32,6 @@ from cistreams.job import revision as revisions
 from cistreams.job.steps import (
     FAILED,
     NOT_RUN,
-    SKIPPED,
     GroupRun,
     Step,
     StepResult,
@@ -153,7 +152,10 @@ class Sync:
                 steps = self._steps(GroupRun(checkout.source, self.options, say), lease)
             ok = not any(s.status == FAILED for s in steps) and lease.lost is None
             record = Record(revision, micro_time(time.time())) if ok else None
-            released = lease.release(record)
+            try:
+                released = lease.release(record)
+            except CistreamsError as exc:  # the steps' results are still the report's
+                lease.lost, released = one_line(str(exc)), False
         finally:
             with self._lock:
                 self._held.pop(id(lease), None)
@@ -295,5 +297,5 @@ def run_groups(sync: Sync, groups: Sequence[str], max_groups: int) -> list[Group
     return [results[i] for i in range(len(groups))]
 
 
-__all__ = ["DRY_RUN", "GROUP_FAILED", "HELD", "SKIPPED", "SYNCED", "UNCHANGED", "GroupResult",
-           "Sync", "run_groups", "work_dir"]
+__all__ = ["DRY_RUN", "GROUP_FAILED", "HELD", "SYNCED", "UNCHANGED", "GroupResult", "Sync",
+           "run_groups", "work_dir"]
