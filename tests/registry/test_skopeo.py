@@ -50,6 +50,8 @@ REFUSED_TEXT = ('time="x" level=fatal msg="pinging container registry 127.0.0.1:
     ("toomanyrequests: slow down", skopeo.RETRY),
     ("Get \"https://r/v2/\": context deadline exceeded", skopeo.RETRY),
     ("timed out after 900 s", skopeo.RETRY),
+    ("writing manifest: uploading manifest latest to r/ci: manifest blob unknown: blob unknown "
+     "to registry", skopeo.RETRY),  # a parallel copy of the same blobs is still writing them
     ("x509: certificate signed by unknown authority", skopeo.FAILED),
     ("dial tcp 127.0.0.1:5001: lookup nowhere: no such host", skopeo.FAILED),
 ])

@@ -13,6 +13,8 @@ alone (no write).
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from cistreams.cluster.api import Answer, Api
@@ -77,7 +79,7 @@ def point_tag(api: Api, namespace: str, name: str, tag: str, pullspec: str) -> s
     """Point `namespace/name:tag` at `pullspec`; PATCHED, ADDED or UNCHANGED. Raises
     PatchRefused when the server refuses, or the ImageStream keeps changing."""
     where = f"imagestream {namespace}/{name}"
-    for _ in range(ROUNDS):
+    for attempt in range(ROUNDS):
         answer = api.get(path(namespace, name))
         if not answer.ok:
             raise PatchRefused(f"{where}: cannot read it: {_refusal(answer)}")
@@ -89,7 +91,9 @@ def point_tag(api: Api, namespace: str, name: str, tag: str, pullspec: str) -> s
             return ADDED if ops[-1]["op"] == "add" else PATCHED
         if not _test_failed(answer):
             raise PatchRefused(f"{where}: tag {tag} not patched: {_refusal(answer)}")
-        # the ImageStream changed since it was read: read it again
+        # the ImageStream changed since it was read: read it again, after a random pause so
+        # that writers racing for the same ImageStream (groups side by side) fall apart
+        time.sleep(random.uniform(0, 0.1 * 2 ** attempt))  # noqa: S311 (not a secret)
     raise PatchRefused(f"{where}: tag {tag} not patched: the imagestream changed under "
                        f"every one of {ROUNDS} tries; run again")
 

@@ -49,7 +49,10 @@ _PATTERNS = (  # first match wins: a 404 inside a retried message is still a 404
     (RETRY, re.compile(rf"connection refused|connection reset|timed? ?out|timeout|deadline "
                        rf"exceeded|\bEOF\b|too ?many ?requests|{_STATUS}(?:429|5\d\d)|"
                        r"\b5\d\d (?:Internal|Bad Gateway|Service Unavailable|Gateway)|"
-                       r"temporar|no route to host|broken pipe|TLS handshake", re.I)),
+                       r"temporar|no route to host|broken pipe|TLS handshake|"
+                       # distribution refuses a manifest whose blobs a parallel copy into
+                       # the same repository is still writing: the next try finds them
+                       r"blob unknown", re.I)),
 )
 _FATAL = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')
 _SECRET = re.compile(r"(?i)(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}")
