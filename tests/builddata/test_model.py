@@ -269,3 +269,63 @@ def test_an_entry_without_any_line_gets_line_0() -> None:
 def test_a_bad_sslverify_points_at_its_conf() -> None:
     assert repo_of("  content_set: {}\n  conf:\n    sslverify: 'no'\n")[1] == [
         "group.yml:3: repos.r.conf.sslverify: must be true or false"]
+
+
+def repo_problems(text: str, doozer_2020: bool = False) -> tuple[list[str], list[str]]:
+    """The errors and warnings of one repo (`text` below `r:` in group.yml)."""
+    problems = Problems()
+    raw = yamlio.load("r:\n" + text, "group.yml")["r"]
+    model.parse_repo("r", raw, REPO_WHERE, problems, doozer_2020)
+    return [str(e) for e in problems.errors], problems.warnings
+
+
+# issue 16: a misspelt key anywhere in a repo is an error, in doozer-2020 mode a warning
+@pytest.mark.parametrize(("text", "where", "hint"), [
+    ("  confg: {}\n", "group.yml:2: repos.r.confg", "conf"),
+    ("  conf:\n    baseurll: https://x/\n", "group.yml:3: repos.r.conf.baseurll", "baseurl"),
+    ("  conf:\n    extra_options:\n      sslverfy: false\n",
+     "group.yml:4: repos.r.conf.extra_options.sslverfy", "sslverify"),
+    ("  conf:\n    baseurl:\n      x86_46: https://x/\n",
+     "group.yml:4: repos.r.conf.baseurl.x86_46", "x86_64"),
+    ("  conf:\n    baseurl:\n      unsigned:\n        x86_46: https://x/\n",
+     "group.yml:5: repos.r.conf.baseurl.unsigned.x86_46", "x86_64"),
+    ("  conf:\n    ci_alignment:\n      profile: [el8]\n",
+     "group.yml:4: repos.r.conf.ci_alignment.profile", "profiles"),
+    ("  conf:\n    ci_alignment:\n      localdev:\n        enable: true\n",
+     "group.yml:5: repos.r.conf.ci_alignment.localdev.enable", "enabled"),
+])
+def test_a_misspelt_repo_key_is_an_error_and_in_doozer_mode_a_warning(text: str, where: str,
+                                                                     hint: str) -> None:
+    key = where.rsplit(".", 1)[1]
+    assert repo_problems(text) == ([f"{where}: unknown key (did you mean '{hint}'?)"], [])
+    assert repo_problems(text, doozer_2020=True) == (
+        [], [f"{where}: unknown key, ignored (did you mean '{hint}'?)"])
+    assert key != hint
+
+
+def test_unsigned_is_an_arch_mapping_only_below_baseurl() -> None:
+    """extra_options takes keys of many tools: an `unsigned` there is not checked as arches."""
+    assert repo_problems("  conf:\n    extra_options:\n      unsigned: {sslverfy: 1}\n") == ([], [])
+
+
+def test_unmatched_profiles_are_errors_unless_told_and_every_repo_is_looked_at() -> None:
+    off = model.Repo("off", None, frozenset(), None, REPO_WHERE)  # not enabled for local dev
+    bare = model.Repo("bare", None, frozenset(), None, REPO_WHERE, REPO_WHERE.child("profiles"))
+    odd = model.Repo("odd", None, frozenset({"el8x", "el10\n", "el10"}), None, REPO_WHERE,
+                     REPO_WHERE.child("profiles"))
+    problems = Problems()
+    model.unmatched_profiles([off, bare, odd], {"el8"}, problems)
+    assert problems.warnings == []
+    assert [str(e) for e in problems.errors] == [
+        "group.yml:1: repos.r.profiles: local development is enabled but no profile is listed, "
+        "so no transform uses this repo (profiles the transforms use: el8)",
+        "group.yml:1: repos.r.profiles: profile 'el10\\n' is used by no transform, so it never "
+        "matches (profiles the transforms use: el8)",
+        "group.yml:1: repos.r.profiles: profile 'el8x' is used by no transform, so it never "
+        "matches (did you mean 'el8'?) (profiles the transforms use: el8)"]
+
+
+def test_a_bad_mirror_key_of_an_entry_is_reported_at_its_line() -> None:
+    _, errors, _ = entry_of("  transform: t\n  image: ''\n")
+    assert errors == ["streams.yml:3: s.image: must be a pullspec or an image name, not an empty "
+                      "string"]

@@ -92,3 +92,36 @@ def test_group_mistakes_point_at_their_line(text: str, error: str) -> None:
     found, errors = group_of(text)
     assert errors == [error]
     assert found.brew_image_host is None
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("  mirror: true\n  image: ''\n",
+     "streams.yml:3: s.image: must be a pullspec or an image name, not an empty string"),
+    ("  mirror: true\n  upstream_image_mirror: r.io/a/b:c\n",
+     "streams.yml:3: s.upstream_image_mirror: must be a list of pullspecs, not 'r.io/a/b:c'"),
+])
+def test_mistakes_below_the_first_key_point_at_their_own_line(text: str, error: str) -> None:
+    assert spec_of(text)[1] == [error]
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("name: g\nurls:\n  brew_image_host: brew.io\n  brew_image_namespace: ''\n",
+     "group.yml:4: urls.brew_image_namespace: must be a non-empty string, not an empty string"),
+    ("name: g\narches: x86_64\n",
+     "group.yml:2: arches: must be a list of architectures such as [x86_64, aarch64]"),
+    ("name: g\narches_override: [5]\n",
+     "group.yml:2: arches_override: must be a list of architectures such as [x86_64, aarch64]"),
+])
+def test_group_mistakes_below_the_first_key_point_at_their_own_line(text: str, error: str) -> None:
+    assert group_of(text)[1] == [error]
+
+
+def test_arches_override_replaces_arches() -> None:
+    assert group_of("arches: [x86_64]\narches_override: [aarch64, s390x]\n")[0].arches == (
+        "aarch64", "s390x")
+
+
+def test_urls_that_are_no_mapping_leave_the_group_as_the_location() -> None:
+    found, errors = group_of("name: g\nurls: brew.io\n")
+    assert errors == ["group.yml:2: urls: must be a mapping such as {brew_image_host: ...}"]
+    assert found.location == GROUP
