@@ -69,6 +69,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: RelayServer
     upstream: http.client.HTTPSConnection | None = None
+    answering = False  # True once the answer is being sent back to the client
 
     def setup(self) -> None:
         self.request.settimeout(30)
@@ -100,10 +101,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if answered is not None:
             self._reply(answered[0], json.dumps(answered[1]).encode())
             return
+        self.answering = False
         try:
             self._relay(body)
         except (OSError, http.client.HTTPException) as exc:
-            if not service.stopping.is_set():
+            # a client that went away mid-answer (a killed process) is no fault of the service
+            if not service.stopping.is_set() and not self.answering:
                 service.errors.append(f"relay {self.command} {self.path}: {exc!r}")
             self.close_connection = True
 
@@ -131,6 +134,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
         self.upstream.request(self.command, self.path, body=body or None, headers=headers)
         response = self.upstream.getresponse()
+        self.answering = True  # from here on, what fails is the client's side
         self.send_response_only(response.status, response.reason)
         for key, value in response.getheaders():
             if key.lower() not in _HOP:
