@@ -46,13 +46,25 @@ CONNECTION_OPTIONS = [
 ]
 
 
+# every verb's module (cistreams.cli imports them all); shared itself keeps its state
+VERB_MODULES = ("check", "check_upstream", "diff", "gen_buildconfigs", "mirror", "start_builds",
+                "sync")
+
+
 @pytest.fixture
 def fresh_cli() -> Iterator[ModuleType]:
-    """cistreams.cli imported again, so that its options are built inside the test."""
+    """cistreams.cli and its verbs' modules imported again, so that their options (built by
+    the decorators of cistreams.commands.shared when a verb's module is imported) are built
+    inside the test."""
     import cistreams.cli
 
-    yield importlib.reload(cistreams.cli)
-    importlib.reload(cistreams.cli)
+    def reload() -> ModuleType:
+        for name in VERB_MODULES:
+            importlib.reload(sys.modules[f"cistreams.commands.{name}"])
+        return importlib.reload(cistreams.cli)
+
+    yield reload()
+    reload()
 
 
 @pytest.fixture(autouse=True)
