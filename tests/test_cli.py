@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 
 from cistreams import app
 from cistreams.cluster.diff import DiffReport
+from cistreams.errors import CistreamsError
 from helpers import EXAMPLE, patch_generate, run_cli
 
 GEN = ("images:streams", "gen-buildconfigs")
@@ -441,3 +444,65 @@ def test_a_bad_request_timeout_is_a_usage_error() -> None:
                      "--request-timeout", "soon")
     assert result.code == 2
     assert "Invalid value for '--request-timeout'" in result.stderr
+
+
+def test_a_usage_error_quoting_error_keeps_the_users_text() -> None:
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7",
+                     "-o", "-", "--var", "Error: x=1")
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1] == ("error: Invalid value for --var: 'Error: x=1' is "
+                                              "not KEY=VALUE")
+
+
+def _sigterm_during_generate(*_: object, **__: object) -> None:
+    """What SIGTERM does mid-run: the handler cistreams installed is called (calling it
+    directly: without cistreams' handler the default one is no function and fails here)."""
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler), handler
+    handler(signal.SIGTERM, None)
+
+
+def test_sigterm_ends_a_run_like_ctrl_c_with_143(monkeypatch: pytest.MonkeyPatch) -> None:
+    patch_generate(monkeypatch, _sigterm_during_generate)
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
+    assert (result.code, result.stderr.splitlines()[-1]) == (143, "terminated")
+
+
+def test_the_sigterm_handler_is_put_back_after_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def own(signum: int, frame: object) -> None:
+        raise AssertionError("not called")
+
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        assert run_cli("--version").code == 0
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_off_the_main_thread_no_signal_handler_is_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """signal.signal only works on the main thread: a run from another thread (an embedding
+    program) leaves the handlers alone and still works."""
+    before = signal.getsignal(signal.SIGTERM)
+    results: list[int] = []
+    thread = threading.Thread(target=lambda: results.append(run_cli("--version").code))
+    thread.start()
+    thread.join()
+    assert results == [0]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize(("cause", "code"), [(KeyboardInterrupt, 130), ("Terminated", 143),
+                                             (RuntimeError, 1)])
+def test_an_error_caused_by_an_interrupt_exits_like_the_interrupt(
+        monkeypatch: pytest.MonkeyPatch, cause: Any, code: int) -> None:
+    """An apply cut by Ctrl-C or SIGTERM reports what it wrote as an error, and exits 130 or
+    143 as the shells do (128 + the signal); any other cause is a plain mistake (1)."""
+    import cistreams.cli
+
+    def generate(*_: object, **__: object) -> None:
+        kind = getattr(cistreams.cli, cause) if isinstance(cause, str) else cause
+        raise CistreamsError("interrupted after writing 1 of 2 objects") from kind()
+    patch_generate(monkeypatch, generate)
+    result = run_cli("gen-buildconfigs", "--data-path", str(EXAMPLE), "-g", "openshift-4.7", "-o", "-")
+    assert (result.code, result.stderr) == (code, "error: interrupted after writing 1 of 2 objects\n")

@@ -140,5 +140,6 @@ def _show_usage_error(exc: click.ClickException) -> None:
     """click's message in the house style: its usage lines, then one lower-case `error:` line."""
     shown = io.StringIO()
     exc.show(file=shown)
-    head, sep, message = shown.getvalue().rpartition("Error: ")
+    # the first "Error: " is click's: the message after it may quote the user's text
+    head, sep, message = shown.getvalue().partition("Error: ")
     click.echo(f"{head}error: {message}" if sep else shown.getvalue(), err=True, nl=False)
