@@ -218,3 +218,86 @@ def test_main_reads_the_command_line_when_given_none(fresh_cli: ModuleType,
     with contextlib.redirect_stdout(out):
         assert fresh_cli.main() == 0
     assert out.getvalue() == "openshift-4.7: ok, 6 BuildConfig(s), 0 warning(s)\n"
+
+
+DRY_RUN_HELP = ("With --apply: only the server-side dry run (plain --dry-run or kubectl's "
+                "--dry-run=server); report what would be created, configured or pruned and write "
+                "nothing to the cluster. --dry-run=client is refused: only the server can tell.")
+
+
+def test_the_dry_run_option_as_help_shows_it(fresh_cli: ModuleType) -> None:
+    command = fresh_cli.cli.commands["gen-buildconfigs"]
+    assert described(command, {"dry_run"}) == [(["--dry-run"], "dry_run", "[=server]",
+                                                DRY_RUN_HELP, None, False)]
+    params = {p.name: p for p in command.params}
+    dry_run = params["dry_run"]
+    assert isinstance(dry_run.type, click.Choice)
+    assert list(dry_run.type.choices) == ["server", "client", "none"]
+    assert isinstance(dry_run, click.Option) and dry_run.is_flag is False
+
+
+def _capture_generate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    seen: list[Any] = []
+
+    def generate(request: Any, problems: Any, progress: Any = None) -> app.GenerateResult:
+        seen.append(request)
+        return app.GenerateResult([], 0)
+    patch_generate(monkeypatch, generate)
+    return seen
+
+
+@pytest.mark.parametrize(("args", "dry_run"), [
+    ((), False), (("--dry-run",), True), (("--dry-run=server",), True),
+    (("--dry-run", "server"), True), (("--dry-run=none",), False)])
+def test_dry_run_forms(fresh_cli: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                       args: tuple[str, ...], dry_run: bool) -> None:
+    seen = _capture_generate(monkeypatch)
+    result = run(fresh_cli, "gen-buildconfigs", "--data-path", "d", "-g", "g", "-o", "-",
+                 "--apply", *args)
+    assert result.code == 0, result.stderr
+    assert seen[0].apply_options.dry_run is dry_run
+
+
+@pytest.mark.parametrize(("arg", "error"), [
+    ("--dry-run=client", "error: Invalid value for '--dry-run': client is not supported: cistreams "
+     "applies with server-side apply, so only the server's dry run can say what would change; use "
+     "--dry-run=server (or cistreams diff)"),
+    ("--dry-run=SERVER", "error: Invalid value for '--dry-run': 'SERVER' is not one of 'server', "
+     "'client', 'none'."),
+])
+def test_dry_run_mistakes_exit_2(fresh_cli: ModuleType, arg: str, error: str) -> None:
+    result = run(fresh_cli, "gen-buildconfigs", "--data-path", "d", "-g", "g", "-o", "-", "--apply",
+                 arg)
+    assert result.code == 2
+    assert result.stderr.splitlines()[-1] == error
+
+
+def _crash(*_: object, **__: object) -> None:
+    raise RuntimeError("kaboom")
+
+
+@pytest.mark.parametrize("before_the_verb", [True, False])
+def test_debug_shows_the_traceback_before_or_after_the_verb(
+        fresh_cli: ModuleType, monkeypatch: pytest.MonkeyPatch, before_the_verb: bool) -> None:
+    patch_generate(monkeypatch, _crash)
+    verb = ["gen-buildconfigs", "--data-path", "d", "-g", "g", "-o", "-"]
+    result = run(fresh_cli, *(["--debug", *verb] if before_the_verb else [*verb, "--debug"]))
+    assert result.code == 3
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("cistreams: internal error: RuntimeError: kaboom\n")
+    without = run(fresh_cli, *verb)
+    assert (without.code, without.stderr) == (3, "cistreams: internal error: RuntimeError: kaboom "
+                                                 "(rerun with --debug for the traceback)\n")
+
+
+def test_debug_is_a_flag_taken_first(fresh_cli: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--debug takes no value, and it is eager: a usage error later on the line still sees it
+    (the option's callback has run)."""
+    patch_generate(monkeypatch, _crash)
+    result = run(fresh_cli, "gen-buildconfigs", "--debug", "--data-path", "d", "-g", "g", "-o", "-")
+    assert result.code == 3 and result.stderr.startswith("Traceback")
+    for command in (fresh_cli.cli, fresh_cli.cli.commands["gen-buildconfigs"]):
+        debug = next(p for p in command.params if p.name == "debug")
+        assert isinstance(debug, click.Option)
+        assert (debug.opts, debug.is_flag, debug.expose_value, debug.is_eager, debug.help) == (
+            ["--debug"], True, False, True, "Show the traceback of unexpected errors.")
