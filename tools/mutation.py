@@ -66,6 +66,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
             "test_check_validates_the_target_it_is_given", "test_qci_tag_rules")),
         "tests/render/test_objects.py", "tests/test_cases.py",
         "tests/test_bad_inputs.py"),
+    "src/cistreams/render/repolines.py": (
+        "tests/render/test_objects.py", "tests/render/test_objects_checks.py", "tests/test_cases.py",
+        "tests/test_bad_inputs.py"),
     "src/cistreams/builddata/model.py": (
         "tests/builddata/test_model.py", "tests/builddata/test_model_mirror.py",
         "tests/builddata/test_keys.py", "tests/builddata/test_loader.py",
