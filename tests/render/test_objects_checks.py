@@ -12,7 +12,7 @@ import pytest
 from test_objects import GROUP, WHERE, dockerfile, entry, repo, run
 
 from cistreams import transforms
-from cistreams.builddata.model import Entry, Group
+from cistreams.builddata.model import Entry, Group, Repo
 from cistreams.errors import CistreamsError, Location, Problems
 from cistreams.options import PushTarget
 from cistreams.render import Rendered, RenderOptions, render
@@ -278,3 +278,18 @@ def test_the_qci_target_has_no_daemonset_containers_to_collide() -> None:
         render(GROUP, [entry("a", "rhel-8/golang", dest="ns/is:a.b"),
                        entry("b", "rhel-8/golang", dest="ns/is:a-b")],
                registry, RenderOptions(), Problems())
+
+
+def test_a_local_dev_repo_without_an_x86_64_url_in_each_mode() -> None:
+    group = Group("openshift-4.7", "4", "7",
+                  (Repo("r", None, frozenset({"el8"}), None, WHERE.child("repos.r")),), WHERE)
+    registry = transforms.load_registry(None, doozer_2020=False, problems=Problems())
+    expected = {
+        RenderOptions(doozer_2026=True, push=PushTarget()):
+            "group.yml:1: repos.r: Expected x86_64 baseurl for repo r",
+        RenderOptions(): "group.yml:1: repos.r: repo r is enabled for local development but has "
+                         "no x86_64 baseurl (needed by stream s)"}
+    for render_options, message in expected.items():
+        with pytest.raises(CistreamsError) as caught:
+            render(group, [entry("s", "rhel-8/golang")], registry, render_options, Problems())
+        assert str(caught.value) == message
