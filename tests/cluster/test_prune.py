@@ -18,7 +18,7 @@ import pytest
 
 from cistreams.cluster import kinds
 from cistreams.cluster import prune as pruning
-from cistreams.cluster.api import Answer
+from cistreams.cluster.api import Answer, ListRefused
 from cistreams.cluster.connection import connect
 from cistreams.cluster.kinds import Ref
 from cistreams.errors import CistreamsError
@@ -268,9 +268,11 @@ class FakeApi:
     """Lists from `live` by collection path; deletes answer from `answers` by object path."""
 
     def __init__(self, live: dict[str, list[dict[str, Any]]] | None = None,
-                 answers: dict[str, Answer] | None = None) -> None:
+                 answers: dict[str, Answer] | None = None, refused: frozenset[str] = frozenset(),
+                 ) -> None:
         self.live = live or {}
         self.answers = answers or {}
+        self.refused = refused  # collection paths whose list the server refuses
         self.calls: list[tuple[Any, ...]] = []
         self.metadata_only: list[bool] = []
 
@@ -278,6 +280,8 @@ class FakeApi:
                 metadata_only: bool = False) -> list[dict[str, Any]]:
         self.calls.append(("list", path, label_selector))
         self.metadata_only.append(metadata_only)
+        if path in self.refused:
+            raise ListRefused(f"{path}: forbidden")
         return self.live.get(path, [])
 
     def delete(self, path: str, uid: str, dry_run: bool) -> Answer:
@@ -320,6 +324,24 @@ def test_stale_objects_are_the_groups_own_that_the_render_lacks_in_order() -> No
         (Ref(kinds.DAEMONSET, "ci", "ds-old"), "7")]
     assert stale[0].live == obj("BuildConfig", "a-old", uid="3")
     assert api.calls == [("list", BC_PATH, "art-builder-group=g"), ("list", DS_PATH, "art-builder-group=g")]
+
+
+def test_a_kind_the_render_does_not_write_may_be_unlistable() -> None:
+    """The QCI target writes no DaemonSet: a user who may not list DaemonSets can still
+    prune BuildConfigs (and the other way round, whichever kind is listed first)."""
+    live = {BC_PATH: [obj("BuildConfig", "old", uid="1")], DS_PATH: [obj("DaemonSet", "old", uid="2")]}
+    no_ds = FakeApi(live, refused=frozenset({DS_PATH}))
+    stale = pruning.find_stale(no_ds, [obj("BuildConfig", "keep")])  # type: ignore[arg-type]
+    assert [(s.ref, s.uid) for s in stale] == [(Ref(kinds.BUILDCONFIG, "ci", "old"), "1")]
+    no_bc = FakeApi(live, refused=frozenset({BC_PATH}))
+    stale = pruning.find_stale(no_bc, [obj("DaemonSet", "keep")])  # type: ignore[arg-type]
+    assert [(s.ref, s.uid) for s in stale] == [(Ref(kinds.DAEMONSET, "ci", "old"), "2")]
+
+
+def test_a_kind_the_render_writes_must_be_listable() -> None:
+    api = FakeApi({BC_PATH: [obj("BuildConfig", "old", uid="1")]}, refused=frozenset({BC_PATH}))
+    with pytest.raises(ListRefused, match="forbidden"):
+        pruning.find_stale(api, [obj("BuildConfig", "keep")])  # type: ignore[arg-type]
 
 
 def test_nothing_is_stale_when_the_render_has_everything() -> None:
