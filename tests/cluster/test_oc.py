@@ -259,6 +259,18 @@ def test_the_error_falls_back_to_stdout_then_the_exit_status() -> None:
     assert str(caught.value) == "oc apply -f f failed (exit status 7)"
 
 
+def test_a_failure_that_cannot_pass_later_stops_the_retries() -> None:
+    """A retryable failure, then one that retrying cannot fix: two tries, and the message
+    says so (one try says nothing about tries)."""
+    fake, sleeps = FakeOc(FAIL, (1, "", "error: the path \"f.yaml\" does not exist\n")), list[float]()
+    with pytest.raises(CistreamsError) as caught:
+        applier(fake, sleeps).apply("f.yaml", None)
+    assert str(caught.value).splitlines() == [
+        "oc apply -f f.yaml failed 2 times (exit status 1 the last time):",
+        'the path "f.yaml" does not exist']
+    assert (sleeps, len(fake.calls)) == ([10.0], 2)
+
+
 def test_one_try_never_waits() -> None:
     sleeps: list[float] = []
     with pytest.raises(CistreamsError):
