@@ -58,14 +58,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/render/test_daemonset.py", "tests/render/test_objects.py", "tests/test_cases.py",
         "tests/render/test_objects_checks.py"),
     "src/cistreams/render/qci.py": (
-        "tests/render/test_qci.py",
-        *(f"tests/test_targets.py::{name}" for name in (
-            "test_qci_repo_and_push_secret_land_in_every_buildconfig",
-            "test_imagestream_keeps_the_daemonset_unless_asked",
-            "test_impossible_combinations_are_usage_errors", "test_doozer_2020_defaults_to_imagestreams",
-            "test_check_validates_the_target_it_is_given", "test_qci_tag_rules")),
-        "tests/render/test_objects.py", "tests/test_cases.py",
-        "tests/test_bad_inputs.py"),
+        "tests/render/test_qci.py", "tests/test_targets.py", "tests/render/test_objects.py",
+        "tests/test_cases.py", "tests/test_bad_inputs.py"),
     "src/cistreams/render/repolines.py": (
         "tests/render/test_objects.py", "tests/render/test_objects_checks.py", "tests/test_cases.py",
         "tests/test_bad_inputs.py"),
