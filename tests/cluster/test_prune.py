@@ -389,6 +389,17 @@ def test_odd_items_from_a_proxy_are_skipped_not_fatal() -> None:
     assert [(s.ref.name, s.uid) for s in stale] == [("old", "2")]
 
 
+def test_a_listed_item_without_a_name_or_uid_is_never_pruned() -> None:
+    """Its delete path would be the collection's own (which deletes every object in it)."""
+    nameless = obj("BuildConfig", "", uid="u1")
+    no_uid = obj("BuildConfig", "old")
+    named = obj("BuildConfig", "stale", uid="u2")
+    api = FakeApi({BC_PATH: [nameless, no_uid, named]})
+    stale = pruning.find_stale(api, [obj("BuildConfig", "a")])  # type: ignore[arg-type]
+    assert [(s.ref.name, s.uid) for s in stale] == [("stale", "u2")]
+    assert all(not s.ref.path.endswith("/buildconfigs") for s in stale)
+
+
 def test_pruning_lists_metadata_and_diff_lists_whole_objects() -> None:
     api = FakeApi()
     objects = [{"apiVersion": "apps/v1", "kind": "DaemonSet",

@@ -90,11 +90,14 @@ def find_stale(api: Api, objects: Sequence[dict[str, Any]],
             continue
         for item in items:
             metadata = item.get("metadata", {})
-            ref = Ref(kind, namespace, metadata.get("name", ""))
+            name, uid = metadata.get("name"), metadata.get("uid")
+            if not (isinstance(name, str) and name and isinstance(uid, str) and uid):
+                continue  # without a name the delete path would be the whole collection's
+            ref = Ref(kind, namespace, name)
             # the server filtered already; checking again costs nothing and guards a proxy
             if (metadata.get("namespace") == namespace and ref not in keep
                     and metadata.get("labels", {}).get(GROUP_LABEL) == label):
-                stale.append(Stale(ref, metadata["uid"], item))
+                stale.append(Stale(ref, uid, item))
     return sorted(stale, key=lambda s: (s.ref.kind.kind, s.ref.name))
 
 
