@@ -14,7 +14,13 @@ import click
 
 from cistreams import options
 from cistreams.commands.registry_options import RegistryOptions, registry_options
-from cistreams.commands.shared import CONTEXT, EXIT_USER, parse_duration, print_warnings, source_options
+from cistreams.commands.shared import (
+    CONTEXT,
+    EXIT_USER,
+    connection_options_with,
+    print_warnings,
+    source_options,
+)
 from cistreams.errors import CistreamsError, Problems, one_line
 from cistreams.registry import plan as planning
 from cistreams.registry import run as running
@@ -157,13 +163,6 @@ def as_json(reports: list[running.EntryReport], dry_run: bool) -> str:
     return json.dumps(document, indent=2, sort_keys=True)
 
 
-def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command("mirror", context_settings=CONTEXT)
 @click.option("--stream", "streams", multiple=True, metavar="STREAM_NAME",
               help="Only these streams (with --image: a union).")
@@ -180,27 +179,17 @@ def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option("--dry-run", is_flag=True,
               help="List every copy and imagestream patch; copy and patch nothing (with "
                    "--only-if-missing the destinations are still read).")
-@click.option("--max-inflight", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Copies in flight at once (entries side by side, each in order).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True,
               help="json: one document with every result, on standard output.")
-@click.option("--kubeconfig", metavar="PATH", default=None,
-              help="For the imagestream patches: the kubeconfig file; else KUBECONFIG, else "
-                   "~/.kube/config, else the pod's service account.")
-@click.option("--context", "kube_context", metavar="NAME", default=None,
-              help="The kubeconfig context (default: its current-context).")
-@click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
-              help="Impersonate this user on the cluster.")
-@click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
-              callback=_timeout, help="Time limit of each cluster request (0 for none).")
+@connection_options_with(8, "Copies in flight at once (entries side by side, each in "
+                            "order); the cluster is needed for the imagestream patches.")
 @registry_options
 @source_options
 def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[str, ...],
            only_if_missing: bool, live_test_mode: bool, force: bool, dry_run: bool,
-           registries: RegistryOptions, max_inflight: int,
-           output_format: str, kubeconfig: str | None, kube_context: str | None,
-           as_user: str | None, request_timeout: float) -> None:
+           registries: RegistryOptions, output_format: str,
+           connection: options.ConnectionOptions, as_user: str | None) -> None:
     """Reads streams.yml and mirrors out ART equivalent images to CI, by digest.
 
     \b
@@ -214,10 +203,9 @@ def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[st
     """
     settings = planning.Settings(live_test_mode, force, registries.ci_registry,
                                  registries.qci_repo, registries.qci_proxy)
-    connection = options.ConnectionOptions(kubeconfig, kube_context, request_timeout)
     request = MirrorRequest(source, streams, images, only_if_missing, dry_run, settings,
                             registries.auth, registries.certs,
-                            max_inflight, connection, as_user)
+                            connection.max_inflight, connection, as_user)
     problems = Problems()
     text = output_format == "text"
     try:

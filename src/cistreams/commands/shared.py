@@ -138,7 +138,8 @@ def parse_duration(text: str) -> float:
                for number, unit in re.findall(_DURATION_PART, stripped))
 
 
-def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+def duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """The click callback of a time option: kubectl's duration forms, in seconds."""
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -166,9 +167,20 @@ def dry_run_option(func: F) -> F:
     return option(func)
 
 
+def connection_options_with(max_inflight: int, inflight_help: str,
+                            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """kubectl's connection options with a verb's own --max-inflight default and meaning,
+    handed to the command as `connection: options.ConnectionOptions` and `as_user`."""
+    return functools.partial(_connection_options, max_inflight, inflight_help)
+
+
 def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """kubectl's connection options, handed to the command as `connection:
-    options.ConnectionOptions` and `as_user`."""
+    """kubectl's connection options (16 requests in flight at once)."""
+    return _connection_options(16, "Requests in flight at once.", func)
+
+
+def _connection_options(max_inflight_default: int, inflight_help: str,
+                        func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def command(*args: Any, kubeconfig: str | None, kube_context: str | None,
                 request_timeout: float, max_inflight: int, **kwargs: Any) -> Any:
@@ -185,12 +197,12 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
                      help="Impersonate this user on the cluster."),
         click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
-                     callback=_timeout,
+                     callback=duration,
                      help="Time limit of each request (30s, 1m, 0 for none); a request that "
                           "times out is retried, 3 tries in all. kubectl's forms: bare seconds, "
                           "1m30s, 500ms, 2h."),
-        click.option("--max-inflight", type=click.IntRange(1, 64), default=16,
-                     show_default=True, help="Requests in flight at once."),
+        click.option("--max-inflight", type=click.IntRange(1, 64), default=max_inflight_default,
+                     show_default=True, help=inflight_help),
     ]
     wrapped: Callable[..., Any] = command
     for decorator in reversed(decorators):

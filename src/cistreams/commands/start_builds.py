@@ -15,7 +15,7 @@ from cistreams.commands.shared import (
     CONTEXT,
     EXIT_USER,
     connection_options,
-    parse_duration,
+    duration,
     print_warnings,
     source_options,
 )
@@ -26,10 +26,7 @@ if TYPE_CHECKING:
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    seconds = duration(ctx, param, value)
     if seconds <= 0:
         raise click.BadParameter("must be longer than 0 (use --no-wait not to wait)")
     return seconds

@@ -12,20 +12,13 @@ import click
 
 from cistreams import options
 from cistreams.commands.registry_options import RegistryOptions, registry_options
-from cistreams.commands.shared import CONTEXT, Globals, debug_option, parse_duration
+from cistreams.commands.shared import CONTEXT, Globals, connection_options_with, debug_option, duration
 from cistreams.errors import one_line
 
 if TYPE_CHECKING:
     from cistreams.job.steps import SyncOptions
 
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def read_groups(named: tuple[str, ...], groups_file: Path | None,
@@ -112,23 +105,13 @@ class LineEcho:
 @click.option("--push-secret", default=options.DEFAULT_PUSH_SECRET, show_default=True,
               metavar="NAME", help="The secret the BuildConfigs push to QCI with.")
 @click.option("--build-timeout", default="1h", show_default=True, metavar="DURATION",
-              callback=_duration, help="start-builds --timeout: the whole wait for builds.")
-@click.option("--max-inflight", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Per group: requests, copies and builds started at once.")
+              callback=duration, help="start-builds --timeout: the whole wait for builds.")
 @click.option("--lock-namespace", default="ci", show_default=True, metavar="NAMESPACE",
               help="Where the groups' Leases (lock and memory) live.")
 @click.option("--lease-duration", type=click.IntRange(1, 3600), default=60, show_default=True,
               metavar="SECONDS",
               help="A Lease not renewed for this long is taken over (renewed every third).")
-@click.option("--kubeconfig", metavar="PATH", default=None,
-              help="The kubeconfig file; else KUBECONFIG, else ~/.kube/config, else the pod's "
-                   "service account.")
-@click.option("--context", "kube_context", metavar="NAME", default=None,
-              help="The kubeconfig context (default: its current-context).")
-@click.option("--as", "as_user", metavar="CLUSTER_USERNAME",
-              help="Impersonate this user on the cluster.")
-@click.option("--request-timeout", default="30s", show_default=True, metavar="DURATION",
-              callback=_duration, help="Time limit of each cluster request (0 for none).")
+@connection_options_with(8, "Per group: requests, copies and builds started at once.")
 @registry_options
 @debug_option
 def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str | None,
@@ -136,8 +119,8 @@ def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str |
          max_prune: int, only_if_missing: bool, force: bool, max_groups: int, dry_run: bool,
          output_format: str, junit_file: Path | None, report_file: Path | None,
          registries: RegistryOptions, push_secret: str, build_timeout: float,
-         max_inflight: int, lock_namespace: str, lease_duration: int, kubeconfig: str | None,
-         kube_context: str | None, as_user: str | None, request_timeout: float) -> None:
+         lock_namespace: str, lease_duration: int, connection: options.ConnectionOptions,
+         as_user: str | None) -> None:
     """Run ART's sync-ci-images job for each group: gen-buildconfigs --apply, mirror,
     start-builds (waiting), check-upstream.
 
@@ -157,10 +140,8 @@ def sync(*, groups: tuple[str, ...], groups_file: Path | None, data_path_: str |
     names = read_groups(groups, groups_file, root.group)
     source = make_source(data_path_ or root.data_path, names[0], working_dir_ or root.working_dir,
                          assembly, variables)
-    connection = options.ConnectionOptions(kubeconfig, kube_context, request_timeout,
-                                           max_inflight)
     sync_options = SyncOptions(connection, as_user, registries, prune, max_prune, only_if_missing,
-                               force, dry_run, max_inflight, build_timeout, lock_namespace,
+                               force, dry_run, connection.max_inflight, build_timeout, lock_namespace,
                                lease_duration, push_secret)
     code = run_and_report(names, source, sync_options, max_groups, output_format, junit_file,
                           report_file)
@@ -173,10 +154,11 @@ def run_and_report(groups: list[str], source: options.Source, sync_options: Sync
                    report_file: Path | None) -> int:
     """Sync the groups, print the table (or the JSON report), write the files; the exit
     status."""
+    from cistreams import app
     from cistreams.job import adapters, reports, runner
 
     echo = LineEcho()
-    with runner.work_dir(source.working_dir) as work:
+    with app.working_dir(source.working_dir) as work:
         job = runner.Sync(source, sync_options, adapters.default_steps(), echo, work)
         results = runner.run_groups(job, groups, max_groups)
     if junit_file is not None:

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,18 +230,6 @@ def _failure(steps: list[StepResult]) -> str:
     return ""
 
 
-@contextlib.contextmanager
-def work_dir(path: Path | None) -> Iterator[Path]:
-    """Where git build data is cloned: the given folder (kept), or a temporary one."""
-    if path is not None:
-        path = path.expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="cistreams-sync-") as temp:
-        yield Path(temp)
-
-
 # Imported before the groups' threads start. Two threads importing one module side by side
 # can see it half initialised when its package has an import cycle (lightkube's config
 # does: "cannot import name ... from partially initialized module"), and every step imports
@@ -298,4 +285,4 @@ def run_groups(sync: Sync, groups: Sequence[str], max_groups: int) -> list[Group
 
 
 __all__ = ["DRY_RUN", "GROUP_FAILED", "HELD", "SYNCED", "UNCHANGED", "GroupResult", "Sync",
-           "run_groups", "work_dir"]
+           "run_groups"]
