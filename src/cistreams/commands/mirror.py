@@ -182,8 +182,7 @@ def as_json(reports: list[running.EntryReport], dry_run: bool) -> str:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True,
               help="json: one document with every result, on standard output.")
-@connection_options_with(8, "Copies in flight at once (entries side by side, each in "
-                            "order); the cluster is needed for the imagestream patches.")
+@connection_options_with(8, "Copies in flight at once (entries side by side, each in order).")
 @registry_options
 @source_options
 def mirror(*, source: options.Source, streams: tuple[str, ...], images: tuple[str, ...],
