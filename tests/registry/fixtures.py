@@ -12,6 +12,7 @@ these tests; a CI run (`CI=true`) fails them, as the cluster tests do.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,15 +55,25 @@ def registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registries]
 @pytest.fixture(scope="session")
 def imagestream_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster]:
     """A test cluster serving ImageStreams in `ocp` and `ocp-private` (see the module doc)."""
+    with started_imagestream_cluster(tmp_path_factory.mktemp("imagestream-cluster"),
+                                     NAMESPACES, PATCHER) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def started_imagestream_cluster(folder: Path, namespaces: tuple[str, ...],
+                                patcher: str) -> Iterator[TestCluster]:
+    """A test cluster in `folder` with the ImageStream CRD, `patcher` allowed to get and
+    patch imagestreams in `namespaces`; stopped at the end. Cannot run: fail (CI) or skip."""
     bin_dir = default_bin_dir()
     missing = missing_binaries(bin_dir)
     if missing:
         cannot_run(f"test cluster binaries missing ({', '.join(missing)} in {bin_dir}): "
                    "run bash scripts/test-cluster-binaries")
-    cluster = TestCluster(tmp_path_factory.mktemp("imagestream-cluster"), bin_dir)
+    cluster = TestCluster(folder, bin_dir)
     try:
         cluster.start()
-        imagestream_crd.install(cluster, NAMESPACES, PATCHER)
+        imagestream_crd.install(cluster, namespaces, patcher)
     except ClusterError as exc:
         cluster.stop()
         cannot_run(f"the test cluster did not start: {exc}")

@@ -15,9 +15,9 @@ import pytest
 
 from cluster import build_crd, imagestream_crd
 from cluster.buildservice import BuildService, Scenario
-from cluster.testcluster import ClusterError, TestCluster, default_bin_dir, missing_binaries
+from cluster.testcluster import ClusterError, TestCluster
 from helpers import CORPUS
-from registry.fixtures import cannot_run
+from registry.fixtures import started_imagestream_cluster
 from registry.testregistry import Registries
 from sync.world import GROUPS, World
 
@@ -27,23 +27,11 @@ LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 
 @pytest.fixture(scope="session")
 def sync_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCluster]:
-    """A test cluster for the session, serving ImageStreams in `ocp` and `ocp-private`."""
-    bin_dir = default_bin_dir()
-    missing = missing_binaries(bin_dir)
-    if missing:
-        cannot_run(f"test cluster binaries missing ({', '.join(missing)} in {bin_dir}): "
-                   "run bash scripts/test-cluster-binaries")
-    cluster = TestCluster(tmp_path_factory.mktemp("sync-cluster"), bin_dir)
-    try:
-        cluster.start()
-        imagestream_crd.install(cluster, IMAGESTREAM_NAMESPACES, "art-publish")
-    except ClusterError as exc:
-        cluster.stop()
-        cannot_run(f"the test cluster did not start: {exc}")
-    try:
+    """A test cluster for the session, serving ImageStreams in `ocp`, `ocp-private` and
+    `openshift`."""
+    with started_imagestream_cluster(tmp_path_factory.mktemp("sync-cluster"),
+                                     IMAGESTREAM_NAMESPACES, "art-publish") as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def delete_leases(cluster: TestCluster, namespace: str = "ci") -> None:
