@@ -80,6 +80,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "src/cistreams/cluster/prune.py": ("tests/cluster/test_prune.py", "tests/test_app.py"),
     "src/cistreams/cluster/unchanged.py": ("tests/cluster/test_unchanged.py",),
     "src/cistreams/cluster/ownership.py": ("tests/cluster/test_ownership.py",),
+    # mirror's guarded imagestream patch: the plan's unit tests and the real-registry runs
+    "src/cistreams/cluster/imagestreams.py": (
+        "tests/commands/test_mirror.py", "tests/commands/test_mirror_registry.py"),
 }
 
 # mutmut 3.8's meaning of the exit codes it records per mutant (mutmut/stats.py).

@@ -383,3 +383,63 @@ def test_ctrl_c_stops_at_once(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the fake copies, still asleep
         process.wait()
+
+
+def test_a_tag_that_already_says_it_all_is_left_alone() -> None:
+    wanted = imagestreams.tag_reference("b", REF)
+    current = {**wanted, "generation": 3, "annotations": None}  # what the server adds
+    assert imagestreams.operations(stream({"name": "a"}, current), "b", REF) is None
+
+
+@pytest.mark.parametrize(("key", "inner", "other"), [
+    ("from", "kind", "ImageStreamTag"), ("from", "name", f"{PROXY}@sha256:{'1' * 64}"),
+    ("referencePolicy", "type", "Local"), ("importPolicy", "importMode", "Legacy")])
+def test_a_tag_that_differs_in_any_field_is_replaced(key: str, inner: str, other: str) -> None:
+    wanted = imagestreams.tag_reference("b", REF)
+    current: dict[str, object] = {**wanted, key: {**wanted[key], inner: other}}
+    ops = imagestreams.operations(stream(current), "b", REF)
+    assert ops is not None and ops[-1] == {"op": "replace", "path": "/spec/tags/0",
+                                           "value": wanted}
+    bare: dict[str, object] = {"name": "b", key: "not a mapping"}
+    assert imagestreams.operations(stream(bare), "b", REF) is not None
+
+
+class PatchApi:
+    """An ImageStream read as `stream`; each patch answers the next of `answers`."""
+
+    def __init__(self, *answers: object) -> None:
+        from cistreams.cluster.api import Answer
+
+        self.answer = Answer
+        self.answers = list(answers)
+        self.patches = 0
+
+    def get(self, path: str) -> object:
+        return self.answer(200, stream({"name": "a"}))
+
+    def json_patch(self, path: str, ops: object, dry_run: bool) -> object:
+        self.patches += 1
+        return self.answers.pop(0)
+
+
+def test_a_failed_test_op_is_read_again_and_a_schema_refusal_is_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cistreams.cluster.api import Answer
+
+    monkeypatch.setattr("cistreams.cluster.imagestreams.time.sleep", lambda seconds: None)
+    moved = PatchApi(Answer(422, {"message": "the test operation failed"}), Answer(200, {}))
+    assert imagestreams.point_tag(moved, "ocp", "builder", "b", REF) == imagestreams.ADDED  # type: ignore[arg-type]
+    assert moved.patches == 2
+    schema = PatchApi(Answer(422, {"message": "invalid", "details": {
+        "causes": [{"field": "spec.tags[1].from"}]}}))
+    with pytest.raises(imagestreams.PatchRefused, match="tag b not patched"):
+        imagestreams.point_tag(schema, "ocp", "builder", "b", REF)  # type: ignore[arg-type]
+    assert schema.patches == 1
+    other = PatchApi(Answer(409, {"message": "conflict"}))
+    with pytest.raises(imagestreams.PatchRefused):
+        imagestreams.point_tag(other, "ocp", "builder", "b", REF)  # type: ignore[arg-type]
+    assert other.patches == 1
+    never = PatchApi(*[Answer(422, {}) for _ in range(imagestreams.ROUNDS)])
+    with pytest.raises(imagestreams.PatchRefused, match=f"every one of {imagestreams.ROUNDS} tries"):
+        imagestreams.point_tag(never, "ocp", "builder", "b", REF)  # type: ignore[arg-type]
+    assert never.patches == imagestreams.ROUNDS
